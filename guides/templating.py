@@ -1,0 +1,34 @@
+"""The Jinja environment every channel renders with (the web app uses the same one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from guides import labels
+from guides.i18n import _, ngettext
+from guides.markdown import render_markdown
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def make_environment(extra_dirs: tuple[Path, ...] = ()) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([*extra_dirs, TEMPLATES_DIR]),
+        autoescape=select_autoescape(["html", "xml", "svg"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(_=_, ngettext=ngettext)
+    env.filters.update(
+        markdown=lambda text: Markup(render_markdown(text)),
+        level_label=labels.level_label,
+        days_label=labels.days_label,
+        trips_label=labels.trips_label,
+        depth_label=labels.depth_label,
+        copies_label=labels.copies_label,
+    )
+    return env

@@ -1,0 +1,1 @@
+"""onetrip's registry: the service items, their editions, storage and the web app."""

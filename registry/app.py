@@ -1,0 +1,97 @@
+"""The composition root: the one place that wires settings, database, templates and routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+
+from guides.templating import make_environment
+from guides.urls import Urls
+from registry.db import bind, engine_for, prepare
+from registry.settings import PROJECT_ROOT, Settings
+from registry.web.api import ApiController
+from registry.web.errors import http_exception_handler, internal_error_handler
+from registry.web.public import PublicController
+
+STATIC_DIR = PROJECT_ROOT / "static"
+SWAGGER = "/static/vendor/swagger-ui-5.18.2"
+
+
+@get("/healthz", include_in_schema=False, cache=False)
+async def healthz() -> dict[str, str]:
+    from registry.tables import Department
+
+    await Department.count()
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = engine or engine_for(settings)
+    bind(engine)
+    urls = Urls(settings.public_url)
+
+    environment = make_environment()
+    environment.globals["urls"] = urls
+
+    async def on_startup() -> None:
+        await prepare(engine)
+        if isinstance(engine, PostgresEngine):
+            await engine.start_connection_pool()
+
+    async def on_shutdown() -> None:
+        if isinstance(engine, PostgresEngine):
+            await engine.close_connection_pool()
+
+    return Litestar(
+        route_handlers=[
+            PublicController,
+            ApiController,
+            healthz,
+            create_static_files_router(
+                path="/static", directories=[Path(STATIC_DIR)], include_in_schema=False
+            ),
+        ],
+        dependencies={
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "urls": Provide(lambda: urls, use_cache=True, sync_to_thread=False),
+        },
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
+        plugins=[HTMXPlugin()],
+        exception_handlers={
+            HTTPException: http_exception_handler,
+            Exception: internal_error_handler,
+        },
+        openapi_config=OpenAPIConfig(
+            title="onetrip open data API",
+            version="1",
+            description="乌鲁木齐市政务服务事项办事指南开放接口 — every published guide as JSON.",
+            path="/schema",
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path=["/", "/swagger"],
+                    js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+                    css_url=f"{SWAGGER}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SWAGGER}/swagger-ui-standalone-preset.js",
+                    favicon="",
+                ),
+                JsonRenderPlugin(),
+            ],
+        ),
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        state=State({"settings": settings}),
+        debug=settings.debug,
+    )

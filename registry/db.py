@@ -1,0 +1,74 @@
+"""Database engines from settings, and binding the tables to one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from registry.settings import Settings
+from registry.tables import TABLES
+
+
+def engine_for(settings: Settings) -> Engine:
+    url = settings.database_url
+    if settings.is_postgres:
+        parts = urlsplit(url)
+        config: dict[str, object] = {
+            "host": parts.hostname or "127.0.0.1",
+            "port": parts.port or 5432,
+            "user": unquote(parts.username or "postgres"),
+            "database": parts.path.lstrip("/") or "onetrip",
+        }
+        if parts.password:
+            config["password"] = unquote(parts.password)
+        return PostgresEngine(config=config)
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path), timeout=60)
+    raise ValueError(f"unsupported database URL: {url!r}")
+
+
+def bind(engine: Engine) -> None:
+    """Point every table at `engine` (the app and the tests call this; no global magic)."""
+    for table in TABLES:
+        table._meta.db = engine
+
+
+async def prepare(engine: Engine) -> None:
+    """Per-engine setup: WAL for SQLite files."""
+    if isinstance(engine, SQLiteEngine):
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
+
+
+def write_transaction():
+    """A transaction for read-then-write work: IMMEDIATE on SQLite (no 'database is locked'
+    half-way through), the default on PostgreSQL. Nested calls join the outer transaction."""
+    from registry.tables import Department
+
+    engine = Department._meta.db
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+async def migrate(engine: Engine) -> None:
+    """Run the committed migrations forwards on `engine` (what `onetrip migrate` does)."""
+    import os
+
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+    from piccolo.apps.migrations.tables import Migration
+
+    import registry.piccolo_conf as conf
+
+    os.environ.setdefault("PICCOLO_CONF", "registry.piccolo_conf")
+    conf.DB = engine
+    Migration._meta.db = engine
+    await prepare(engine)
+    result = await run_forwards("registry")
+    if not result.success:
+        raise RuntimeError(f"migration failed: {result.message}")

@@ -1,0 +1,150 @@
+"""Piccolo tables. History is never deleted: every foreign key is ON DELETE RESTRICT."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+
+class Level(str, Enum):
+    city = "city"
+    district = "district"
+
+
+class EditionStatus(str, Enum):
+    draft = "draft"
+    in_review = "in_review"
+    approved = "approved"
+    published = "published"
+    superseded = "superseded"
+    withdrawn = "withdrawn"
+
+
+class Department(Table):
+    """实施主体: a city-level department or a district-level unit (区, 县, 开发区)."""
+
+    code = Varchar(length=32, unique=True, index=True)
+    name = Varchar(length=200)
+    short_name = Varchar(length=100)
+    level = Varchar(length=16, choices=Level, index=True)
+    kind = Varchar(length=16)
+    region = Varchar(length=100)
+    # A development zone run by the same administration as a district (一套班子、两块牌子).
+    shares_administration_with = Varchar(length=32, null=True, default=None)
+    position = Integer(default=0)
+
+
+class LegalDocument(Table):
+    """设定依据: a law, regulation, rule or normative document."""
+
+    code = Varchar(length=64, unique=True, index=True)
+    title = Varchar(length=300)
+    kind = Varchar(length=16)
+    issuer = Varchar(length=200)
+    number = Varchar(length=200)
+    promulgated_on = Date(null=True, default=None)
+    effective_on = Date(null=True, default=None)
+
+
+class Material(Table):
+    """申请材料目录: a material defined once and used by many items."""
+
+    code = Varchar(length=64, unique=True, index=True)
+    name = Varchar(length=200, unique=True)
+    kind = Varchar(length=16)
+    issuer = Varchar(length=200, default="")
+    issuer_department = ForeignKey(
+        references=Department, on_delete=OnDelete.restrict, null=True, default=None
+    )
+
+
+class ServiceItem(Table):
+    """政务服务事项: a stable code, never reused, never deleted (withdrawn instead)."""
+
+    code = Varchar(length=40, unique=True, index=True)
+    department = ForeignKey(references=Department, on_delete=OnDelete.restrict, index=True)
+    item_type = Varchar(length=16)
+    # The id of the edition the public sees now. A plain integer, not a foreign key: Edition
+    # already references ServiceItem, and Piccolo's migrations cannot order a cycle.
+    current_edition = Integer(null=True, default=None, index=True)
+    withdrawn = Boolean(default=False)
+    created_at = Timestamptz()
+
+
+class Edition(Table):
+    """版本: one version of an item's guide content."""
+
+    item = ForeignKey(references=ServiceItem, on_delete=OnDelete.restrict, index=True)
+    version = Integer()
+    status = Varchar(length=16, choices=EditionStatus, index=True)
+    name = Varchar(length=200)
+    summary = Text(default="")
+    audience = JSON(default=[])
+    result = Varchar(length=200, default="")
+    conditions = Text(default="")
+    steps = JSON(default=[])
+    fees = JSON(default=[])
+    venues = JSON(default=[])
+    faq = JSON(default=[])
+    statutory_days = Integer(default=0)
+    promised_days = Integer(default=0)
+    consult_phone = Varchar(length=20, default="")
+    complaint_phone = Varchar(length=20, default="")
+    trips = Integer(default=1, index=True)
+    trips_reason = Text(default="")
+    online_depth = Integer(default=0)
+    effective_at = Date()
+    change_note = Text(default="")
+    created_at = Timestamptz()
+    published_at = Timestamptz(null=True, default=None)
+    # Set at publication: the Guide snapshot's canonical JSON and its SHA-256.
+    snapshot = Text(null=True, default=None)
+    fingerprint = Varchar(length=64, null=True, default=None)
+    lock_version = Integer(default=1)
+
+
+class EditionMaterial(Table):
+    """申请材料: the use of a catalogue material by an edition, in order."""
+
+    edition = ForeignKey(references=Edition, on_delete=OnDelete.restrict, index=True)
+    material = ForeignKey(references=Material, on_delete=OnDelete.restrict, index=True)
+    position = Integer()
+    form = Varchar(length=16)
+    copies = Integer(default=1)
+    medium = Varchar(length=16)
+    required = Boolean(default=True)
+    condition = Varchar(length=200, default="")
+    waivable = Boolean(default=False)
+    notes = Text(default="")
+
+
+class Citation(Table):
+    """An edition's citation of a legal document, with the article(s) cited."""
+
+    edition = ForeignKey(references=Edition, on_delete=OnDelete.restrict, index=True)
+    document = ForeignKey(references=LegalDocument, on_delete=OnDelete.restrict, index=True)
+    position = Integer()
+    articles = Varchar(length=200, default="")
+
+
+TABLES: tuple[type[Table], ...] = (
+    Department,
+    LegalDocument,
+    Material,
+    ServiceItem,
+    Edition,
+    EditionMaterial,
+    Citation,
+)

@@ -1,0 +1,127 @@
+"""The public JSON API (open data). Pagination: {"items": [...], "total": N, "next": url|null}."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Controller, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+
+from guides.i18n import _
+from guides.urls import Urls
+from registry import queries
+from registry.settings import Settings
+from registry.web.errors import BadRequest
+from registry.web.params import item_filter
+
+
+@dataclass
+class DepartmentBrief:
+    code: str
+    name: str
+    level: str
+
+
+@dataclass
+class ItemSummary:
+    code: str
+    name: str
+    item_type: str
+    department: DepartmentBrief
+    trips: int
+    online_depth: int
+    promised_days: int
+    version: int
+    fingerprint: str
+    url: str
+
+
+@dataclass
+class ItemPage:
+    items: list[ItemSummary]
+    total: int
+    next: str | None
+
+
+@dataclass
+class DepartmentOut:
+    code: str
+    name: str
+    short_name: str
+    level: str
+    kind: str
+    region: str
+    shares_administration_with: str | None
+    items: int
+    at_most_once: int
+
+
+class ApiController(Controller):
+    path = "/api"
+    tags = ["open data"]
+
+    @get("/items", summary="List published service items")
+    async def items(
+        self,
+        settings: Settings,
+        urls: Urls,
+        department: FromQuery[str | None] = None,
+        level: FromQuery[str | None] = None,
+        trips: FromQuery[str | None] = None,
+        page: FromQuery[str | None] = None,
+    ) -> ItemPage:
+        """Filter by `department` code, `level` (city|district) and `trips` (0|1|2+)."""
+        flt, number, errors = await item_filter(department, level, trips, page)
+        if errors:
+            raise BadRequest(_("查询参数有误"), errors)
+        rows, total = await queries.list_items(flt, page=number, page_size=settings.page_size)
+        more = number * settings.page_size < total
+        return ItemPage(
+            items=[
+                ItemSummary(
+                    code=r.code,
+                    name=r.name,
+                    item_type=r.item_type,
+                    department=DepartmentBrief(r.department_code, r.department_name, r.level),
+                    trips=r.trips,
+                    online_depth=r.online_depth,
+                    promised_days=r.promised_days,
+                    version=r.version,
+                    fingerprint=r.fingerprint,
+                    url=urls.guide_absolute(r.code),
+                )
+                for r in rows
+            ],
+            total=total,
+            next=urls.api_items(
+                department=flt.department, level=flt.level, trips=flt.trips, page=number + 1
+            )
+            if more
+            else None,
+        )
+
+    @get("/items/{code:str}", summary="One published guide: the whole snapshot")
+    async def item(self, code: FromPath[str]) -> dict[str, Any]:
+        found = await queries.published_guide(code)
+        if found.status != "ok":
+            raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))
+        return {**found.guide.to_dict(), "fingerprint": found.fingerprint}
+
+    @get("/departments", summary="Departments and district-level units with item counts")
+    async def departments(self) -> list[DepartmentOut]:
+        return [
+            DepartmentOut(
+                code=d.code,
+                name=d.name,
+                short_name=d.short_name,
+                level=d.level,
+                kind=d.kind,
+                region=d.region,
+                shares_administration_with=d.shares_administration_with,
+                items=d.items,
+                at_most_once=d.at_most_once,
+            )
+            for d in await queries.department_summaries()
+        ]

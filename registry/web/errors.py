@@ -1,0 +1,84 @@
+"""Errors: a Chinese page for people, structured JSON for programs. Never a bare 500."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Template
+
+from guides.i18n import _
+from registry.errors import FieldError
+
+log = logging.getLogger("onetrip")
+
+TITLES = {
+    400: "请求有误",
+    403: "没有权限",
+    404: "页面不存在",
+    405: "不支持的请求方式",
+    410: "事项已取消",
+    429: "请求过于频繁",
+    500: "系统错误",
+}
+
+
+class BadRequest(HTTPException):
+    status_code = 400
+
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail=message)
+        self.errors = errors or []
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api") or request.url.path == "/healthz"
+
+
+def error_response(request: Request, status: int, message: str, fields: list[FieldError]) -> Response:
+    if _wants_json(request):
+        return Response(
+            {
+                "error": {
+                    "status": status,
+                    "message": message,
+                    "fields": [{"field": f.field, "message": f.message} for f in fields],
+                }
+            },
+            status_code=status,
+        )
+    return Template(
+        "errors/error.html",
+        context={
+            "status": status,
+            "title": _(TITLES.get(status, "请求未能完成")),
+            "message": message,
+            "details": [f.message for f in fields],
+        },
+        status_code=status,
+    )
+
+
+def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    fields = list(getattr(exc, "errors", []))
+    if isinstance(exc, ValidationException):
+        message = _("请求参数有误，请检查后重试。")
+        for extra in exc.extra or []:
+            if isinstance(extra, dict):
+                fields.append(FieldError(str(extra.get("key", "")), str(extra.get("message", ""))))
+    elif status == 404 and exc.detail in ("Not Found", "", None):
+        message = _("您访问的页面不存在，可能已移动或地址有误。")
+    elif status == 405:
+        message = _("此地址不支持该请求方式。")
+    else:
+        message = exc.detail
+    return error_response(request, status, message, fields)
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    return error_response(
+        request, 500, _("系统暂时无法处理您的请求，请稍后再试。如需帮助请拨打 12345。"), []
+    )
