@@ -19,9 +19,7 @@ _translations: gettext.NullTranslations = gettext.NullTranslations()
 def activate(language: str = DEFAULT_LANGUAGE) -> None:
     """Switch the process to `language` (falls back to the Chinese source text)."""
     global _translations
-    _translations = gettext.translation(
-        "onetrip", localedir=LOCALE_DIR, languages=[language], fallback=True
-    )
+    _translations = gettext.translation("onetrip", localedir=LOCALE_DIR, languages=[language], fallback=True)
 
 
 def _(message: str, /, **values: object) -> str:

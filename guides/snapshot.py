@@ -171,9 +171,9 @@ def _plain(value: Any) -> Any:
 
 def canonical_json(guide: Guide) -> bytes:
     """The canonical form: UTF-8 JSON, keys sorted, no insignificant whitespace."""
-    return json.dumps(
-        guide.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    ).encode("utf-8")
+    return json.dumps(guide.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
+        "utf-8"
+    )
 
 
 def fingerprint(guide: Guide) -> str:

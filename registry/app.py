@@ -37,7 +37,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, pool: bool = True
+) -> Litestar:
+    """Build the app. `pool=False` keeps PostgreSQL on a connection per query (tests, whose
+    client runs the app in another event loop than the test's own queries)."""
     settings = settings or Settings.from_env()
     engine = engine or engine_for(settings)
     bind(engine)
@@ -48,11 +52,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     async def on_startup() -> None:
         await prepare(engine)
-        if isinstance(engine, PostgresEngine):
+        if pool and isinstance(engine, PostgresEngine):
             await engine.start_connection_pool()
 
     async def on_shutdown() -> None:
-        if isinstance(engine, PostgresEngine):
+        if pool and isinstance(engine, PostgresEngine):
             await engine.close_connection_pool()
 
     return Litestar(

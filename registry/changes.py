@@ -166,7 +166,5 @@ async def publish_edition(
         guide=guide,
         change_note=change_note,
     )
-    await ServiceItem.update({ServiceItem.current_edition: edition_id}).where(
-        ServiceItem.id == item_id
-    )
+    await ServiceItem.update({ServiceItem.current_edition: edition_id}).where(ServiceItem.id == item_id)
     return guide

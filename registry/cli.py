@@ -73,12 +73,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     sockets = _listening_sockets(args.host, args.port)
-    where = ", ".join(f"[{s.getsockname()[0]}]" if s.family == socket.AF_INET6
-                      else s.getsockname()[0] for s in sockets)
-    print(_("onetrip 正在监听 http://localhost:{port}/ （{where}）", port=args.port, where=where))
-    config = uvicorn.Config(
-        "registry.app:create_app", factory=True, proxy_headers=True, log_level="info"
+    where = ", ".join(
+        f"[{s.getsockname()[0]}]" if s.family == socket.AF_INET6 else s.getsockname()[0] for s in sockets
     )
+    print(_("onetrip 正在监听 http://localhost:{port}/ （{where}）", port=args.port, where=where))
+    config = uvicorn.Config("registry.app:create_app", factory=True, proxy_headers=True, log_level="info")
     uvicorn.Server(config).run(sockets=sockets)
     return 0
 

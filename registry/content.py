@@ -190,9 +190,7 @@ class _Reader:
                 self.fail(key, _("未知字段"))
 
 
-def content_from_mapping(
-    data: Mapping[str, Any], *, ignore: tuple[str, ...] = ()
-) -> EditionContent:
+def content_from_mapping(data: Mapping[str, Any], *, ignore: tuple[str, ...] = ()) -> EditionContent:
     """Build edition content from an untrusted mapping; raise ValidationError naming every bad field.
 
     `ignore` lists keys that belong to the caller (e.g. an item's `code`) and are not content.
@@ -231,9 +229,7 @@ def content_from_mapping(
         s.reject_unknown()
     fees = []
     for f in r.records("fees"):
-        fees.append(
-            Fee(f.text("name", required=True), f.text("amount", required=True), f.text("basis"))
-        )
+        fees.append(Fee(f.text("name", required=True), f.text("amount", required=True), f.text("basis")))
         f.reject_unknown()
     venues = []
     for v in r.records("venues"):
@@ -249,9 +245,7 @@ def content_from_mapping(
         v.reject_unknown()
     faq = []
     for q in r.records("faq"):
-        faq.append(
-            Faq(q.text("question", required=True), q.text("answer", required=True, max_len=4000))
-        )
+        faq.append(Faq(q.text("question", required=True), q.text("answer", required=True, max_len=4000)))
         q.reject_unknown()
     content = EditionContent(
         name=r.text("name", required=True),

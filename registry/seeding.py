@@ -245,9 +245,7 @@ def read_seeds(root: Path) -> SeedBundle:
         raise SeedError([Problem(str(root), "-", "-", _("找不到种子数据目录"))])
 
     codes: dict[str, str] = {}
-    for position, (file, entry, data) in enumerate(
-        _entries(root, "departments", "department", problems)
-    ):
+    for position, (file, entry, data) in enumerate(_entries(root, "departments", "department", problems)):
         where = (file, entry)
         _check_unknown(
             data,
@@ -292,9 +290,7 @@ def read_seeds(root: Path) -> SeedBundle:
     mat_names: dict[str, str] = {}
     for file, entry, data in _entries(root, "materials", "material", problems):
         where = (file, entry)
-        _check_unknown(
-            data, {"code", "name", "kind", "issuer", "issuer_department"}, where, problems
-        )
+        _check_unknown(data, {"code", "name", "kind", "issuer", "issuer_department"}, where, problems)
         code = _text(data, "code", where, problems)
         name = _text(data, "name", where, problems)
         _unique(mat_codes, code, where, "code", problems)
@@ -381,9 +377,7 @@ def read_seeds(root: Path) -> SeedBundle:
 # ---- writing ----------------------------------------------------------------------------
 
 
-async def _upsert(
-    table: type, rows: list[dict[str, Any]], report: SeedReport, kind: str
-) -> dict[str, int]:
+async def _upsert(table: type, rows: list[dict[str, Any]], report: SeedReport, kind: str) -> dict[str, int]:
     """Insert or update rows keyed by `code`; return code -> id."""
     existing = {r["code"]: r for r in await table.select()}
     new = []
@@ -412,9 +406,7 @@ def department_ref(row: Mapping[str, Any]) -> DepartmentRef:
     )
 
 
-async def apply_seeds(
-    bundle: SeedBundle, *, now: datetime | None = None, update: bool = False
-) -> SeedReport:
+async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update: bool = False) -> SeedReport:
     now = now or datetime.now(UTC)
     report = SeedReport()
     async with write_transaction():
@@ -461,9 +453,7 @@ async def apply_seeds(
                     "name": m.name,
                     "kind": m.kind,
                     "issuer": m.issuer,
-                    "issuer_department": dept_ids.get(m.issuer_department)
-                    if m.issuer_department
-                    else None,
+                    "issuer_department": dept_ids.get(m.issuer_department) if m.issuer_department else None,
                 }
                 for m in bundle.materials
             ],
@@ -549,9 +539,7 @@ def _same(current: Guide, seed: SeedItem, ref: DepartmentRef, catalogue: Catalog
 
 
 async def load_catalogue() -> Catalogue:
-    materials = await Material.select(
-        Material.code, Material.name, Material.kind, Material.issuer
-    )
+    materials = await Material.select(Material.code, Material.name, Material.kind, Material.issuer)
     documents = await LegalDocument.select(
         LegalDocument.code,
         LegalDocument.title,

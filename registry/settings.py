@@ -35,12 +35,8 @@ class Settings:
         "The folder `onetrip seed` loads.",
         "ONETRIP_SEEDS_DIR",
     )
-    page_size: int = _setting(
-        50, "Items per page on lists and in `/api/items`.", "ONETRIP_PAGE_SIZE"
-    )
-    debug: bool = _setting(
-        False, "Show tracebacks on errors (never in production).", "ONETRIP_DEBUG"
-    )
+    page_size: int = _setting(50, "Items per page on lists and in `/api/items`.", "ONETRIP_PAGE_SIZE")
+    debug: bool = _setting(False, "Show tracebacks on errors (never in production).", "ONETRIP_DEBUG")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

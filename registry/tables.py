@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from piccolo.columns import (
     JSON,
@@ -18,12 +18,12 @@ from piccolo.columns import (
 from piccolo.table import Table
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     city = "city"
     district = "district"
 
 
-class EditionStatus(str, Enum):
+class EditionStatus(StrEnum):
     draft = "draft"
     in_review = "in_review"
     approved = "approved"

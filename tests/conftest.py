@@ -174,13 +174,13 @@ async def seeded_db(request, templates, tmp_path) -> AsyncIterator[TestDatabase]
 
 @pytest.fixture
 async def client(seeded_db: TestDatabase) -> AsyncIterator[AsyncTestClient]:
-    app = create_app(seeded_db.settings, engine=seeded_db.engine)
+    app = create_app(seeded_db.settings, engine=seeded_db.engine, pool=False)
     async with AsyncTestClient(app=app) as c:
         yield c
 
 
 @pytest.fixture
 async def small_client(small_db: TestDatabase) -> AsyncIterator[AsyncTestClient]:
-    app = create_app(small_db.settings, engine=small_db.engine)
+    app = create_app(small_db.settings, engine=small_db.engine, pool=False)
     async with AsyncTestClient(app=app) as c:
         yield c

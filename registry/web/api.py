@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
@@ -60,13 +61,13 @@ class DepartmentOut:
 
 class ApiController(Controller):
     path = "/api"
-    tags = ["open data"]
+    tags: ClassVar[list[str]] = ["open data"]
 
     @get("/items", summary="List published service items")
     async def items(
         self,
-        settings: Settings,
-        urls: Urls,
+        settings: NamedDependency[Settings],
+        urls: NamedDependency[Urls],
         department: FromQuery[str | None] = None,
         level: FromQuery[str | None] = None,
         trips: FromQuery[str | None] = None,
@@ -95,9 +96,7 @@ class ApiController(Controller):
                 for r in rows
             ],
             total=total,
-            next=urls.api_items(
-                department=flt.department, level=flt.level, trips=flt.trips, page=number + 1
-            )
+            next=urls.api_items(department=flt.department, level=flt.level, trips=flt.trips, page=number + 1)
             if more
             else None,
         )

@@ -79,6 +79,4 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    return error_response(
-        request, 500, _("系统暂时无法处理您的请求，请稍后再试。如需帮助请拨打 12345。"), []
-    )
+    return error_response(request, 500, _("系统暂时无法处理您的请求，请稍后再试。如需帮助请拨打 12345。"), [])

@@ -6,6 +6,7 @@ from datetime import timedelta, timezone
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
@@ -43,7 +44,7 @@ class PublicController(Controller):
     async def items(
         self,
         request: Request,
-        settings: Settings,
+        settings: NamedDependency[Settings],
         department: FromQuery[str | None] = None,
         level: FromQuery[str | None] = None,
         trips: FromQuery[str | None] = None,
@@ -66,9 +67,7 @@ class PublicController(Controller):
                 template_name="items.html", block_name="results", context=context, headers=headers
             )
         # A bad filter is shown in the page; htmx swaps only 2xx, a plain request gets a 400.
-        return Template(
-            "items.html", context=context, headers=headers, status_code=400 if errors else 200
-        )
+        return Template("items.html", context=context, headers=headers, status_code=400 if errors else 200)
 
     @get("/g/{code:str}", name="guide")
     async def guide(self, code: FromPath[str]) -> Template:

@@ -117,9 +117,11 @@ async def test_update_publishes_a_new_edition_when_the_seed_changed(db, tmp_path
 
     report = await load_seeds(root, update=True)
     assert report.updated == {"items": 1}
-    rows = await Edition.select(Edition.version, Edition.status, Edition.promised_days).where(
-        Edition.item.code == "650100-SGSJ-001"
-    ).order_by(Edition.version)
+    rows = (
+        await Edition.select(Edition.version, Edition.status, Edition.promised_days)
+        .where(Edition.item.code == "650100-SGSJ-001")
+        .order_by(Edition.version)
+    )
     assert rows == [
         {"version": 1, "status": "superseded", "promised_days": 3},
         {"version": 2, "status": "published", "promised_days": 2},

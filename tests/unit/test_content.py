@@ -20,9 +20,7 @@ GOOD = {
     "consult_phone": "0991-1234567",
     "complaint_phone": "12345",
     "legal_basis": [{"document": "food-safety-law", "articles": "第三十五条"}],
-    "materials": [
-        {"material": "id-card", "form": "原件", "copies": 1, "medium": "纸质", "required": True}
-    ],
+    "materials": [{"material": "id-card", "form": "原件", "copies": 1, "medium": "纸质", "required": True}],
     "steps": [{"name": "受理"}],
     "venues": [{"name": "乌鲁木齐市政务服务中心"}],
 }
