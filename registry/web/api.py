@@ -46,19 +46,6 @@ class ItemPage:
     next: str | None
 
 
-@dataclass
-class DepartmentOut:
-    code: str
-    name: str
-    short_name: str
-    level: str
-    kind: str
-    region: str
-    shares_administration_with: str | None
-    items: int
-    at_most_once: int
-
-
 class ApiController(Controller):
     path = "/api"
     tags: ClassVar[list[str]] = ["open data"]
@@ -109,18 +96,5 @@ class ApiController(Controller):
         return {**found.guide.to_dict(), "fingerprint": found.fingerprint}
 
     @get("/departments", summary="Departments and district-level units with item counts")
-    async def departments(self) -> list[DepartmentOut]:
-        return [
-            DepartmentOut(
-                code=d.code,
-                name=d.name,
-                short_name=d.short_name,
-                level=d.level,
-                kind=d.kind,
-                region=d.region,
-                shares_administration_with=d.shares_administration_with,
-                items=d.items,
-                at_most_once=d.at_most_once,
-            )
-            for d in await queries.department_summaries()
-        ]
+    async def departments(self) -> list[queries.DepartmentSummary]:
+        return await queries.department_summaries()

@@ -47,16 +47,21 @@ def live_server(templates, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[object]:
+def chromium() -> Path:
     if not CHROMIUM.exists():
         if IN_CI:
             pytest.fail("CI=true but /usr/bin/chromium is missing (make test installs it as root)")
         pytest.skip("no /usr/bin/chromium")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: Path) -> AsyncIterator[object]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
         b = await p.chromium.launch(
-            executable_path=str(CHROMIUM),
+            executable_path=str(chromium),
             headless=True,
             args=[
                 "--no-sandbox",
