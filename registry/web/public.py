@@ -9,7 +9,7 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from guides.i18n import _
 from registry import queries
@@ -70,8 +70,12 @@ class PublicController(Controller):
         return Template("items.html", context=context, headers=headers, status_code=400 if errors else 200)
 
     @get("/g/{code:str}", name="guide")
-    async def guide(self, code: FromPath[str]) -> Template:
+    async def guide(self, code: FromPath[str]) -> Template | Redirect:
         found = await queries.published_guide(code)
+        if found.status == "missing" and code != code.strip().upper():
+            # Codes are upper case; a hand-typed "650100-sgsj-001" still finds its guide.
+            if (await queries.published_guide(code.strip().upper())).status != "missing":
+                return Redirect(path=f"/g/{code.strip().upper()}", status_code=301)
         if found.status == "missing":
             raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))
         if found.status == "withdrawn":

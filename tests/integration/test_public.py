@@ -52,6 +52,12 @@ async def test_unknown_item_is_a_chinese_404(small_client):
     assert soup(response).html["lang"] == "zh-CN"
 
 
+async def test_lower_case_code_redirects_to_the_stable_address(small_client):
+    response = await small_client.get("/g/650100-sgsj-001", follow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["location"] == "/g/650100-SGSJ-001"
+
+
 async def test_withdrawn_item_is_a_410_notice(small_client):
     await ServiceItem.update({ServiceItem.withdrawn: True}).where(ServiceItem.code == "650100-SGSJ-002")
     response = await small_client.get("/g/650100-SGSJ-002")
