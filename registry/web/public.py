@@ -72,10 +72,14 @@ class PublicController(Controller):
     @get("/g/{code:str}", name="guide")
     async def guide(self, code: FromPath[str]) -> Template | Redirect:
         found = await queries.published_guide(code)
-        if found.status == "missing" and code != code.strip().upper():
-            # Codes are upper case; a hand-typed "650100-sgsj-001" still finds its guide.
-            if (await queries.published_guide(code.strip().upper())).status != "missing":
-                return Redirect(path=f"/g/{code.strip().upper()}", status_code=301)
+        canonical = code.strip().upper()
+        # Codes are upper case; a hand-typed "650100-sgsj-001" still finds its guide.
+        if (
+            found.status == "missing"
+            and code != canonical
+            and (await queries.published_guide(canonical)).status != "missing"
+        ):
+            return Redirect(path=f"/g/{canonical}", status_code=301)
         if found.status == "missing":
             raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))
         if found.status == "withdrawn":
