@@ -39,7 +39,7 @@ async def test_filtering_the_list_with_htmx(live_server, browser, artifacts):
     total = await page.locator("p.count").inner_text()
     await page.evaluate("window.__same_page = true")
     await page.select_option("select[name=trips]", "2+")
-    await page.wait_for_function("document.querySelector('p.count').innerText !== arguments[0]", arg=total)
+    await page.wait_for_function("(old) => document.querySelector('p.count').innerText !== old", arg=total)
     assert await page.evaluate("window.__same_page") is True  # swapped in place, no reload
     assert "trips=2%2B" in page.url or "trips=2+" in page.url  # the address is shareable
     badges = await page.locator(".item-row .badge").all_inner_texts()
