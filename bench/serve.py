@@ -3,7 +3,9 @@
 
     .venv/bin/python bench/serve.py [--requests 2000] [--concurrency 32] [--database-url URL]
 
-It migrates and seeds a throwaway SQLite file (or the PostgreSQL database you name), starts
+With `wrk` on the PATH (Debian package) it drives the load with wrk; otherwise with httpx, whose
+own cost then dominates. It migrates and seeds a throwaway SQLite file (or the PostgreSQL database
+you name), starts
 `onetrip serve` on a free local port, and sends a bounded number of requests to 127.0.0.1 only.
 """
 
@@ -12,6 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -50,11 +54,26 @@ async def hammer(url: str, total: int, concurrency: int) -> tuple[float, float]:
     return total / elapsed, p99
 
 
+def wrk(url: str, seconds: int, concurrency: int) -> tuple[float, float]:
+    """wrk's figures (req/s, p99 ms): a C client, so the server is what is measured."""
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()
+    p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return rps, p99
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--seconds", type=int, default=5, help="per route, with wrk")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp()
@@ -84,12 +103,17 @@ def main() -> int:
         code = httpx.get(f"{base}/api/items").json()["items"][0]["code"]
         routes = ["/healthz", f"/g/{code}", "/items", "/", "/api/items", f"/api/items/{code}"]
         results = {}
+        use_wrk = shutil.which("wrk") is not None
         for route in routes:
             asyncio.run(hammer(base + route, 100, 8))  # warm up
-            results[route] = asyncio.run(hammer(base + route, args.requests, args.concurrency))
+            if use_wrk:
+                results[route] = wrk(base + route, args.seconds, args.concurrency)
+            else:
+                results[route] = asyncio.run(hammer(base + route, args.requests, args.concurrency))
         baseline = results["/healthz"][0]
+        client = f"wrk {args.seconds}s" if use_wrk else f"httpx {args.requests} requests"
         print(
-            f"{args.requests} requests per route, concurrency {args.concurrency}, "
+            f"{client} per route, concurrency {args.concurrency}, "
             f"database {env['ONETRIP_DATABASE_URL'].split(':')[0]}"
         )
         print("| route | req/s | ratio to /healthz | p99 ms |\n| --- | --- | --- | --- |")
