@@ -22,6 +22,7 @@ from guides.urls import Urls
 from registry.db import bind, engine_for, prepare
 from registry.settings import PROJECT_ROOT, Settings
 from registry.web.api import ApiController
+from registry.web.channels import ChannelController
 from registry.web.errors import http_exception_handler, internal_error_handler
 from registry.web.public import PublicController
 
@@ -63,6 +64,7 @@ def create_app(
         route_handlers=[
             PublicController,
             ApiController,
+            ChannelController,
             healthz,
             create_static_files_router(
                 path="/static", directories=[Path(STATIC_DIR)], include_in_schema=False
