@@ -26,10 +26,23 @@ class Level(StrEnum):
 class EditionStatus(StrEnum):
     draft = "draft"
     in_review = "in_review"
-    approved = "approved"
-    published = "published"
+    approved = "approved"  # approved, publication held by the reviewer (or failed)
+    scheduled = "scheduled"  # published as an announcement; becomes current on effective_at
+    published = "published"  # the current guide
     superseded = "superseded"
     withdrawn = "withdrawn"
+
+
+class Role(StrEnum):
+    editor = "editor"
+    reviewer = "reviewer"
+    admin = "admin"
+
+
+class ChangeKind(StrEnum):
+    new = "new"
+    change = "change"
+    withdrawal = "withdrawal"
 
 
 class Department(Table):
@@ -44,6 +57,34 @@ class Department(Table):
     # A development zone run by the same administration as a district (一套班子、两块牌子).
     shares_administration_with = Varchar(length=32, null=True, default=None)
     position = Integer(default=0)
+
+
+class User(Table, tablename="staff_user"):
+    """A member of staff: editors keep their departments' items, reviewers approve, admins manage."""
+
+    username = Varchar(length=64, unique=True, index=True)
+    display_name = Varchar(length=100)
+    role = Varchar(length=16, choices=Role)
+    password_hash = Varchar(length=255)
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class UserDepartment(Table):
+    """The departments an editor may edit."""
+
+    user = ForeignKey(references=User, on_delete=OnDelete.restrict, index=True)
+    department = ForeignKey(references=Department, on_delete=OnDelete.restrict)
+
+
+class ApiToken(Table):
+    """A bearer token for the staff API; only its SHA-256 is stored."""
+
+    user = ForeignKey(references=User, on_delete=OnDelete.restrict, index=True)
+    token_hash = Varchar(length=64, unique=True, index=True)
+    name = Varchar(length=100, default="")
+    created_at = Timestamptz()
+    revoked = Boolean(default=False)
 
 
 class LegalDocument(Table):
@@ -107,7 +148,16 @@ class Edition(Table):
     online_depth = Integer(default=0)
     effective_at = Date()
     change_note = Text(default="")
+    withdraw = Boolean(default=False)  # this edition withdraws the item when published
+    editor = ForeignKey(references=User, on_delete=OnDelete.restrict, null=True, default=None)
+    reviewer = ForeignKey(references=User, on_delete=OnDelete.restrict, null=True, default=None)
+    send_back_reason = Text(default="")
     created_at = Timestamptz()
+    updated_at = Timestamptz(null=True, default=None)
+    submitted_at = Timestamptz(null=True, default=None)
+    approved_at = Timestamptz(null=True, default=None)
+    publish_deadline = Timestamptz(null=True, default=None)
+    held = Boolean(default=False)
     published_at = Timestamptz(null=True, default=None)
     # Set at publication: the Guide snapshot's canonical JSON and its SHA-256.
     snapshot = Text(null=True, default=None)
@@ -139,7 +189,36 @@ class Citation(Table):
     articles = Varchar(length=200, default="")
 
 
+class ChangeRecord(Table):
+    """变更记录: one published change, in an append-only, hash-chained log.
+
+    No code path updates or deletes a row; `onetrip verify-log` recomputes the chain.
+    """
+
+    seq = Integer(unique=True, index=True)
+    item = ForeignKey(references=ServiceItem, on_delete=OnDelete.restrict, index=True)
+    item_code = Varchar(length=40)
+    kind = Varchar(length=16, choices=ChangeKind)
+    version_before = Integer(null=True, default=None)
+    version_after = Integer()
+    diff = JSON(default=[])
+    summary = Text(default="")
+    change_note = Text(default="")
+    editor = Varchar(length=64, default="")
+    reviewer = Varchar(length=64, default="")
+    approved_at = Timestamptz()
+    publish_deadline = Timestamptz()
+    published_at = Timestamptz()
+    effective_at = Date()
+    fingerprint = Varchar(length=64)
+    prev_hash = Varchar(length=64)
+    hash = Varchar(length=64, unique=True)
+
+
 TABLES: tuple[type[Table], ...] = (
+    User,
+    UserDepartment,
+    ApiToken,
     Department,
     LegalDocument,
     Material,
@@ -147,4 +226,5 @@ TABLES: tuple[type[Table], ...] = (
     Edition,
     EditionMaterial,
     Citation,
+    ChangeRecord,
 )
