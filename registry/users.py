@@ -1,0 +1,115 @@
+"""Staff accounts and API tokens. Passwords are hashed with argon2 (argon2-cffi)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from guides.i18n import _
+from registry.changes import Actor
+from registry.db import write_transaction
+from registry.errors import FieldError, NotFound, ValidationError
+from registry.tables import ApiToken, Department, Role, User, UserDepartment
+
+_hasher = PasswordHasher()
+MIN_PASSWORD = 10
+# Verifying against this keeps the time of "no such user" equal to a wrong password.
+_DUMMY_HASH = _hasher.hash("onetrip-timing-equaliser")
+
+
+async def create_user(
+    username: str,
+    *,
+    role: str,
+    password: str,
+    departments: list[str] | None = None,
+    display_name: str = "",
+    now: datetime,
+) -> int:
+    errors = []
+    if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        errors.append(FieldError("username", _("用户名只能包含字母、数字、点、连字符和下划线")))
+    if role not in {r.value for r in Role}:
+        errors.append(FieldError("role", _("角色应为 editor、reviewer 或 admin")))
+    if len(password) < MIN_PASSWORD:
+        errors.append(FieldError("password", _("密码至少 {n} 位", n=MIN_PASSWORD)))
+    if role == Role.editor and not departments:
+        errors.append(FieldError("department", _("编辑人员至少需要一个所属部门")))
+    if errors:
+        raise ValidationError(errors)
+    async with write_transaction():
+        if await User.exists().where(User.username == username):
+            raise ValidationError([FieldError("username", _("用户名“{u}”已存在", u=username))])
+        dept_ids = []
+        for code in departments or []:
+            row = await Department.select(Department.id).where(Department.code == code).first()
+            if row is None:
+                raise ValidationError([FieldError("department", _("未知的实施主体编码“{c}”", c=code))])
+            dept_ids.append(row["id"])
+        (user,) = await User.insert(
+            User(
+                username=username,
+                display_name=display_name or username,
+                role=role,
+                password_hash=_hasher.hash(password),
+                created_at=now,
+            )
+        ).returning(User.id)
+        if dept_ids:
+            await UserDepartment.insert(*(UserDepartment(user=user["id"], department=d) for d in dept_ids))
+        return user["id"]
+
+
+async def authenticate(username: str, password: str) -> Actor | None:
+    row = await User.select(User.id, User.password_hash, User.active).where(User.username == username).first()
+    try:
+        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or not row["active"]:
+        return None
+    return await actor(row["id"])
+
+
+async def actor(user_id: int) -> Actor | None:
+    row = await User.select().where((User.id == user_id) & (User.active == True)).first()  # noqa: E712
+    if row is None:
+        return None
+    departments = await UserDepartment.select(UserDepartment.department.code).where(
+        UserDepartment.user == user_id
+    )
+    return Actor(
+        id=row["id"],
+        username=row["username"],
+        role=row["role"],
+        departments=frozenset(d["department.code"] for d in departments),
+    )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_token(username: str, *, name: str = "", now: datetime) -> str:
+    """A new bearer token for `username`; only its hash is stored, so print it once."""
+    row = await User.select(User.id).where(User.username == username).first()
+    if row is None:
+        raise NotFound(_("没有用户“{u}”", u=username))
+    token = "ot_" + secrets.token_urlsafe(32)
+    await ApiToken.insert(ApiToken(user=row["id"], token_hash=_digest(token), name=name, created_at=now))
+    return token
+
+
+async def actor_for_token(token: str) -> Actor | None:
+    row = (
+        await ApiToken.select(ApiToken.user)
+        .where(
+            (ApiToken.token_hash == _digest(token)) & (ApiToken.revoked == False)  # noqa: E712
+        )
+        .first()
+    )
+    return await actor(row["user"]) if row else None
