@@ -7,6 +7,7 @@ import asyncio
 import os
 import socket
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from guides.i18n import _
@@ -82,6 +83,85 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from registry.errors import ValidationError
+    from registry.users import create_user
+
+    _engine(settings)
+    password = os.environ.get("ONETRIP_NEW_PASSWORD") or getpass.getpass(_("密码："))
+    try:
+        asyncio.run(
+            create_user(
+                args.name,
+                role=args.role,
+                password=password,
+                departments=args.department,
+                display_name=args.display_name or "",
+                now=datetime.now(UTC),
+            )
+        )
+    except ValidationError as exc:
+        for error in exc.errors:
+            print(f"{error.field}: {error.message}", file=sys.stderr)
+        return 1
+    print(_("已创建用户 {name}（{role}）", name=args.name, role=args.role))
+    return 0
+
+
+def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.errors import NotFound
+    from registry.users import create_token
+
+    _engine(settings)
+    try:
+        token = asyncio.run(create_token(args.user, name=args.name or "", now=datetime.now(UTC)))
+    except NotFound as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(token)
+    return 0
+
+
+def cmd_deadline(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.errors import DomainError
+    from registry.workdays import deadline_report
+
+    try:
+        lines = deadline_report(args.approved_at)
+    except (DomainError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_publish_due(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.changes import publish_due
+
+    _engine(settings)
+    report = asyncio.run(publish_due(now=datetime.now(UTC)))
+    if report.published or report.activated or args.verbose:
+        print(
+            _(
+                "已发布 {p} 项，已生效 {a} 项",
+                p=len(report.published),
+                a=len(report.activated),
+            )
+        )
+    return 0
+
+
+def cmd_verify_log(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.changelog import verify_log
+
+    _engine(settings)
+    result = asyncio.run(verify_log())
+    print(result.message(), file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
 def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     for env, default, help_text in settings_table():
         print(f"{env}  (default: {default})\n    {help_text}")
@@ -108,6 +188,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="publish a new edition for items whose seed differs from the published guide",
     )
     seed.set_defaults(func=cmd_seed)
+
+    user = sub.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
+    add = user.add_parser("add", help="add a staff user (password from ONETRIP_NEW_PASSWORD or a prompt)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["editor", "reviewer", "admin"])
+    add.add_argument("--department", action="append", default=[], help="department code (repeatable)")
+    add.add_argument("--display-name", default="")
+    add.set_defaults(func=cmd_user_add)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
+    create = token.add_parser("create", help="print a new bearer token for USER")
+    create.add_argument("user")
+    create.add_argument("--name", default="")
+    create.set_defaults(func=cmd_token_create)
+
+    deadline = sub.add_parser("deadline", help="publication deadline for an approval time")
+    deadline.add_argument("approved_at", help="ISO 8601; Asia/Shanghai unless an offset is given")
+    deadline.set_defaults(func=cmd_deadline)
+
+    due = sub.add_parser("publish-due", help="publish what is due (safe from cron every minute)")
+    due.add_argument("--verbose", action="store_true")
+    due.set_defaults(func=cmd_publish_due)
+
+    verify = sub.add_parser("verify-log", help="check the hash chain of the change log")
+    verify.set_defaults(func=cmd_verify_log)
 
     show = sub.add_parser("settings", help="list the settings and their environment variables")
     show.set_defaults(func=cmd_settings)

@@ -47,3 +47,38 @@ def test_settings_lists_every_variable(tmp_path):
     out = onetrip("settings", db=tmp_path / "x.sqlite", cwd=tmp_path).stdout
     assert "ONETRIP_DATABASE_URL" in out
     assert "ONETRIP_PUBLIC_URL" in out
+
+
+def test_deadline_prints_the_deadline_alone_on_the_first_line(tmp_path):
+    out = onetrip("deadline", "2026-09-30T18:00", db=tmp_path / "x.sqlite", cwd=tmp_path)
+    assert out.returncode == 0
+    assert out.stdout.splitlines()[0] == "2026-10-08T23:59:59+08:00"  # after the National Day holiday
+    utc = onetrip("deadline", "2026-10-09T17:00:00Z", db=tmp_path / "x.sqlite", cwd=tmp_path)
+    # 01:00 on Saturday 2026-10-10 in Beijing, a make-up workday: next working day is Monday 10-12.
+    assert utc.stdout.splitlines()[0] == "2026-10-12T23:59:59+08:00"
+    gap = onetrip("deadline", "2027-03-01T10:00", db=tmp_path / "x.sqlite", cwd=tmp_path)
+    assert gap.returncode != 0
+    assert "2027" in gap.stderr
+
+
+def test_users_tokens_and_the_log_check(tmp_path):
+    db = tmp_path / "cli.sqlite"
+    onetrip("migrate", db=db, cwd=tmp_path)
+    onetrip("seed", "--dir", str(SMALL_SEEDS), db=db, cwd=tmp_path)
+    env_password = {"ONETRIP_NEW_PASSWORD": "a long enough password"}
+    os.environ.update(env_password)
+    try:
+        added = onetrip("user", "add", "li", "--role", "editor", "--department", "SGSJ", db=db, cwd=tmp_path)
+        assert added.returncode == 0, added.stderr
+        bad = onetrip("user", "add", "wu", "--role", "editor", db=db, cwd=tmp_path)
+        assert bad.returncode == 1
+        assert "编辑人员至少需要一个所属部门" in bad.stderr
+    finally:
+        for key in env_password:
+            os.environ.pop(key)
+    token = onetrip("token", "create", "li", db=db, cwd=tmp_path).stdout.strip()
+    assert token.startswith("ot_")
+    assert len(token) > 30
+    verified = onetrip("verify-log", db=db, cwd=tmp_path)
+    assert verified.returncode == 0
+    assert "共 3 条" in verified.stdout
