@@ -30,5 +30,6 @@ def make_environment(extra_dirs: tuple[Path, ...] = ()) -> Environment:
         trips_label=labels.trips_label,
         depth_label=labels.depth_label,
         copies_label=labels.copies_label,
+        local_time=labels.local_time,
     )
     return env

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from guides import Guide
-from registry.tables import Department, Edition
+from registry.tables import ChangeRecord, Department, Edition
 
 TRIP_FILTERS = ("0", "1", "2+")
 
@@ -177,3 +178,81 @@ async def published_guide(code: str) -> GuideLookup:
     else:
         _SNAPSHOTS.move_to_end(fp)
     return GuideLookup("withdrawn" if row["item.withdrawn"] else "ok", guide=guide, fingerprint=fp)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEntry:
+    seq: int
+    item_code: str
+    kind: str
+    version_before: int | None
+    version_after: int
+    lines: list[str]
+    summary: str
+    change_note: str
+    approved_at: Any
+    publish_deadline: Any
+    published_at: Any
+    effective_at: Any
+    fingerprint: str
+    name: str = ""
+
+    @property
+    def on_time(self) -> bool:
+        return self.published_at <= self.publish_deadline
+
+
+def _entry(row: dict[str, Any], name: str = "") -> ChangeEntry:
+    diff = row["diff"]
+    if isinstance(diff, str):
+        diff = json.loads(diff)
+    return ChangeEntry(
+        seq=row["seq"],
+        item_code=row["item_code"],
+        kind=row["kind"],
+        version_before=row["version_before"],
+        version_after=row["version_after"],
+        lines=[f"{d['label']}：{d['text']}" for d in diff],
+        summary=row["summary"],
+        change_note=row["change_note"],
+        approved_at=row["approved_at"],
+        publish_deadline=row["publish_deadline"],
+        published_at=row["published_at"],
+        effective_at=row["effective_at"],
+        fingerprint=row["fingerprint"],
+        name=name,
+    )
+
+
+async def item_history(code: str) -> list[ChangeEntry]:
+    rows = (
+        await ChangeRecord.select()
+        .where(ChangeRecord.item_code == code)
+        .order_by(ChangeRecord.seq, ascending=False)
+    )
+    return [_entry(r) for r in rows]
+
+
+async def recent_changes(*, limit: int = 50, since_seq: int = 0) -> list[ChangeEntry]:
+    rows = (
+        await ChangeRecord.select(*ChangeRecord.all_columns(), ChangeRecord.item.code)
+        .where(ChangeRecord.seq > since_seq)
+        .order_by(ChangeRecord.seq, ascending=False)
+        .limit(limit)
+    )
+    names = {
+        r["item.code"]: r["name"]
+        for r in await Edition.select(Edition.item.code, Edition.name).where(_current())
+    }
+    return [_entry(r, names.get(r["item_code"], "")) for r in rows]
+
+
+async def scheduled_guide(code: str) -> Guide | None:
+    """A published announcement of a coming edition (自 YYYY-MM-DD 起), if there is one."""
+    row = (
+        await Edition.select(Edition.snapshot)
+        .where((Edition.item.code == code) & (Edition.status == "scheduled"))
+        .order_by(Edition.version, ascending=False)
+        .first()
+    )
+    return Guide.from_json(row["snapshot"]) if row else None

@@ -245,14 +245,15 @@ def deadline_report(text: str, calendar: Calendar | None = None) -> list[str]:
         lines.append(_("批准当天为{why}；期限仍从次日起算", why=calendar.describe(day)))
     lines.append(
         _(
-            "公开期限：批准日之后的第一个工作日 {d}（{w}，{why}）当天结束，"
-            "即北京时间 {end} 前（含）公开为按时",
+            "公开期限：批准日之后的第一个工作日 {d}（{w}）当天结束，即北京时间 {end} 前（含）公开为按时",
             d=due.isoformat(),
             w=WEEKDAYS[due.weekday()],
-            why=calendar.describe(due),
             end=_stamp(deadline),
         )
     )
+    why = calendar.describe(due)
+    if why != _("工作日"):
+        lines.append(_("注：{d}（{w}）为{why}", d=due.isoformat(), w=WEEKDAYS[due.weekday()], why=why))
     skipped = calendar.skipped_days(day)
     if skipped:
         lines.append(_("跳过的非工作日（{n} 天）：", n=len(skipped)))

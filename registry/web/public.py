@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import timedelta, timezone
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from guides.i18n import _
+from guides.urls import Urls
 from registry import queries
+from registry.diff import diff_guides
 from registry.settings import Settings
+from registry.web.feed import atom_feed
 from registry.web.params import item_filter
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -87,11 +90,37 @@ class PublicController(Controller):
                 _("服务事项“{name}”（{code}）已取消，不再办理。", name=found.guide.name, code=code)
             )
         guide = found.guide
+        coming = await queries.scheduled_guide(code)
+        announcement = None
+        if coming is not None:
+            announcement = {
+                "effective_at": coming.effective_at,
+                "lines": [c.line() for c in diff_guides(guide, coming)],
+            }
         return Template(
             "guides/hall.html",
             context={
                 "guide": guide,
                 "fingerprint": found.fingerprint,
                 "published_local": guide.published_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
+                "announcement": announcement,
             },
         )
+
+    @get("/g/{code:str}/history", name="history")
+    async def history(self, code: FromPath[str]) -> Template:
+        found = await queries.published_guide(code)
+        if found.status == "missing":
+            raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))
+        return Template(
+            "history.html",
+            context={
+                "code": code,
+                "name": found.guide.name,
+                "entries": await queries.item_history(code),
+            },
+        )
+
+    @get("/changes.atom", name="feed", media_type="application/atom+xml; charset=utf-8")
+    async def feed(self, urls: NamedDependency[Urls]) -> Response[bytes]:
+        return Response(atom_feed(await queries.recent_changes(limit=50), urls))

@@ -188,3 +188,42 @@ async def test_a_removed_record_is_detected(staff):
     result = await verify_log()
     assert not result.ok
     assert result.first_bad == 3
+
+
+async def test_history_page_and_atom_feed_show_the_change(staff, small_client):
+    import xml.etree.ElementTree as ET
+
+    from bs4 import BeautifulSoup
+
+    editor, reviewer = staff["editor"], staff["reviewer"]
+    await changes.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
+    await changes.submit(editor, CODE, change_note="压缩承诺时限", effective_at=None, now=NOW)
+    await changes.approve(reviewer, CODE, effective_at=None, now=NOW, calendar=CALENDAR)
+
+    page = BeautifulSoup((await small_client.get(f"/g/{CODE}/history")).text, "html.parser")
+    newest = page.select("li.change")[0]
+    assert "承诺办结时限：3 个工作日 → 2 个工作日" in newest.get_text()
+    assert "压缩承诺时限" in newest.get_text()
+    assert "按时公开" in newest.get_text()
+
+    response = await small_client.get("/changes.atom")
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = ET.fromstring(response.content)
+    entries = root.findall(f"{atom}entry")
+    assert len(entries) == 4  # 3 seeded items + this change
+    assert entries[0].find(f"{atom}title").text == "有限责任公司设立登记：承诺办结时限：3 个工作日 → 2 个工作日"
+
+
+async def test_guide_announces_a_scheduled_change(staff, small_client):
+    from bs4 import BeautifulSoup
+
+    editor, reviewer = staff["editor"], staff["reviewer"]
+    await changes.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
+    await changes.submit(editor, CODE, change_note="自12月起", effective_at=None, now=NOW)
+    await changes.approve(reviewer, CODE, effective_at=date(2099, 12, 1), now=NOW, calendar=CALENDAR)
+    page = BeautifulSoup((await small_client.get(f"/g/{CODE}")).text, "html.parser")
+    note = page.select_one(".announce").get_text()
+    assert "自 2099-12-01 起" in note
+    assert "承诺办结时限：3 个工作日 → 2 个工作日" in note
+    assert "3 个工作日" in page.select_one(".facts").get_text()  # still today's guide
