@@ -34,6 +34,7 @@ class Citation:
     issuer: str
     number: str
     articles: str
+    code: str = ""  # the legal document's catalogue code
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -20,11 +21,13 @@ from piccolo.engine.postgres import PostgresEngine
 from guides.templating import make_environment
 from guides.urls import Urls
 from registry.db import bind, engine_for, prepare
+from registry.errors import DomainError
 from registry.settings import PROJECT_ROOT, Settings
 from registry.web.api import ApiController
 from registry.web.channels import ChannelController
-from registry.web.errors import http_exception_handler, internal_error_handler
+from registry.web.errors import domain_error_handler, http_exception_handler, internal_error_handler
 from registry.web.public import PublicController
+from registry.web.staff_api import StaffApiController
 
 STATIC_DIR = PROJECT_ROOT / "static"
 SWAGGER = "/static/vendor/swagger-ui-5.18.2"
@@ -65,6 +68,7 @@ def create_app(
             PublicController,
             ApiController,
             ChannelController,
+            StaffApiController,
             healthz,
             create_static_files_router(
                 path="/static", directories=[Path(STATIC_DIR)], include_in_schema=False
@@ -78,6 +82,7 @@ def create_app(
         plugins=[HTMXPlugin()],
         exception_handlers={
             HTTPException: http_exception_handler,
+            DomainError: domain_error_handler,
             Exception: internal_error_handler,
         },
         openapi_config=OpenAPIConfig(
@@ -85,6 +90,15 @@ def create_app(
             version="1",
             description="乌鲁木齐市政务服务事项办事指南开放接口 — every published guide as JSON.",
             path="/schema",
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="`onetrip token create USER` prints a token.",
+                    )
+                }
+            ),
             render_plugins=[
                 SwaggerRenderPlugin(
                     path=["/", "/swagger"],

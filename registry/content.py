@@ -340,3 +340,40 @@ def item_code_error(code: object) -> str | None:
     if not isinstance(code, str) or not ITEM_CODE_RE.fullmatch(code):
         return _("事项编码应为 3–40 位大写字母、数字或连字符")
     return None
+
+
+# The API's item shape (GET /api/items/{code}) carries resolved catalogue entries; a client
+# PUTs the same shape back, so keep only what an edition stores.
+GUIDE_ONLY_KEYS = (
+    "code",
+    "item_type",
+    "department",
+    "version",
+    "published_at",
+    "schema",
+    "fingerprint",
+    "change_note",
+    "lock_version",
+)
+MATERIAL_USE_KEYS = ("form", "copies", "medium", "required", "condition", "waivable", "notes")
+
+
+def content_from_guide_shape(data: Mapping[str, Any]) -> EditionContent:
+    if not isinstance(data, Mapping):
+        raise ValidationError([FieldError("-", _("请求体应为 JSON 对象"))])
+    shaped = dict(data)
+    materials = data.get("materials", [])
+    if isinstance(materials, list):
+        shaped["materials"] = [
+            {"material": m.get("code"), **{k: m[k] for k in MATERIAL_USE_KEYS if k in m}}
+            if isinstance(m, Mapping)
+            else m
+            for m in materials
+        ]
+    citations = data.get("legal_basis", [])
+    if isinstance(citations, list):
+        shaped["legal_basis"] = [
+            {"document": c.get("code"), "articles": c.get("articles", "")} if isinstance(c, Mapping) else c
+            for c in citations
+        ]
+    return content_from_mapping(shaped, ignore=GUIDE_ONLY_KEYS)

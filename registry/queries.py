@@ -256,3 +256,9 @@ async def scheduled_guide(code: str) -> Guide | None:
         .first()
     )
     return Guide.from_json(row["snapshot"]) if row else None
+
+
+async def item_exists(code: str) -> bool:
+    from registry.tables import ServiceItem
+
+    return await ServiceItem.exists().where(ServiceItem.code == code)

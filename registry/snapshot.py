@@ -65,7 +65,7 @@ def build_guide(
     citations = []
     for ref in content.legal_basis:
         doc = catalogue.documents[ref.document]
-        citations.append(Citation(doc.title, doc.kind, doc.issuer, doc.number, ref.articles))
+        citations.append(Citation(doc.title, doc.kind, doc.issuer, doc.number, ref.articles, code=doc.code))
     return Guide(
         code=code,
         name=content.name,

@@ -9,15 +9,17 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 
 from guides.i18n import _
-from registry.errors import FieldError
+from registry.errors import DomainError, FieldError, NotFound, ValidationError
 
 log = logging.getLogger("onetrip")
 
 TITLES = {
     400: "请求有误",
+    401: "请先登录",
     403: "没有权限",
     404: "页面不存在",
     405: "不支持的请求方式",
+    409: "操作冲突",
     410: "事项已取消",
     429: "请求过于频繁",
     500: "系统错误",
@@ -74,6 +76,29 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
         message = _("此地址不支持该请求方式。")
     else:
         message = exc.detail
+    return error_response(request, status, message, fields)
+
+
+def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    """Domain refusals keep their message; the status says what kind of refusal it is."""
+    from registry.changes import ConflictError, PermissionDenied, TransitionError
+
+    fields: list[FieldError] = []
+    if isinstance(exc, ValidationError):
+        status, message, fields = 400, _("提交的内容有误，请修改后重试。"), exc.errors
+    elif isinstance(exc, PermissionDenied):
+        status, message = 403, str(exc)
+    elif isinstance(exc, NotFound):
+        status, message = 404, str(exc)
+    elif isinstance(exc, ConflictError):
+        response = error_response(request, 409, str(exc), [])
+        if _wants_json(request):
+            response.content["error"]["current_lock_version"] = exc.current_lock_version
+        return response
+    elif isinstance(exc, TransitionError):
+        status, message = 409, str(exc)
+    else:
+        status, message = 400, str(exc)
     return error_response(request, status, message, fields)
 
 

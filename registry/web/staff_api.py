@@ -1,0 +1,179 @@
+"""The staff API for systems that sync with the provincial platform. Bearer tokens
+(`onetrip token create USER`); the same rules, permissions and audit as the staff pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from guides.i18n import _
+from registry import changes, queries
+from registry.content import content_from_guide_shape
+from registry.errors import FieldError, ValidationError
+from registry.users import actor_for_token
+from registry.web.deps import calendar
+
+
+async def bearer_actor(connection: ASGIConnection) -> changes.Actor:
+    header = connection.headers.get("authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    found = await actor_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
+    if found is None:
+        raise NotAuthorizedException(_("需要有效的访问令牌（Authorization: Bearer …）"))
+    return found
+
+
+async def token_guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    connection.state.actor = await bearer_actor(connection)
+
+
+@dataclass
+class EditionState:
+    code: str
+    version: int
+    status: str
+    lock_version: int
+    effective_at: date
+    publish_deadline: datetime | None = None
+    send_back_reason: str = ""
+
+
+def _state(code: str, row: dict[str, Any]) -> EditionState:
+    return EditionState(
+        code=code,
+        version=row["version"],
+        status=row["status"],
+        lock_version=row["lock_version"],
+        effective_at=row["effective_at"],
+        publish_deadline=row["publish_deadline"],
+        send_back_reason=row["send_back_reason"],
+    )
+
+
+def _day(value: Any, field: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationError([FieldError(field, _("日期格式应为 YYYY-MM-DD"))])
+
+
+def _body(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValidationError([FieldError("-", _("请求体应为 JSON 对象"))])
+    return data
+
+
+class StaffApiController(Controller):
+    path = "/api"
+    guards = [token_guard]  # noqa: RUF012
+    tags = ["staff"]  # noqa: RUF012
+    security = [{"BearerToken": []}]  # noqa: RUF012
+
+    @put("/items/{code:str}/draft", summary="Create or update the item's draft")
+    async def save_draft(
+        self, request: Request, code: FromPath[str], data: JSONBody[dict[str, Any]]
+    ) -> EditionState:
+        """Body: the shape of `GET /api/items/{code}` plus `lock_version` (the draft's, when
+        updating one) and, for a new item, `department` {code} and `item_type`."""
+        body = _body(data)
+        content = content_from_guide_shape(body)
+        now = datetime.now(UTC)
+        actor = request.state.actor
+        lock = body.get("lock_version")
+        if lock is not None and (isinstance(lock, bool) or not isinstance(lock, int)):
+            raise ValidationError([FieldError("lock_version", _("应为整数"))])
+        if not await queries.item_exists(code):
+            department = body.get("department")
+            dept_code = department.get("code") if isinstance(department, dict) else department
+            row = await changes.create_item(
+                actor,
+                code=code,
+                department_code=str(dept_code or ""),
+                item_type=str(body.get("item_type") or ""),
+                content=content,
+                now=now,
+            )
+        else:
+            row = await changes.save_draft(actor, code, content, base_lock_version=lock, now=now)
+        return _state(code, row)
+
+    @post("/items/{code:str}/draft/submit", summary="Submit the draft for review", status_code=200)
+    async def submit(
+        self, request: Request, code: FromPath[str], data: JSONBody[dict[str, Any]]
+    ) -> EditionState:
+        body = _body(data)
+        row = await changes.submit(
+            request.state.actor,
+            code,
+            change_note=str(body.get("change_note") or ""),
+            effective_at=_day(body.get("effective_at"), "effective_at"),
+            now=datetime.now(UTC),
+        )
+        return _state(code, row)
+
+    @post(
+        "/items/{code:str}/draft/approve",
+        summary="Approve (and publish) the edition in review",
+        status_code=200,
+    )
+    async def approve(
+        self, request: Request, code: FromPath[str], data: JSONBody[dict[str, Any]]
+    ) -> EditionState:
+        body = _body(data)
+        row = await changes.approve(
+            request.state.actor,
+            code,
+            effective_at=_day(body.get("effective_at"), "effective_at"),
+            hold=bool(body.get("hold", False)),
+            now=datetime.now(UTC),
+            calendar=calendar(),
+        )
+        return _state(code, row)
+
+    @post(
+        "/items/{code:str}/draft/send-back",
+        summary="Send the edition back to its editor",
+        status_code=200,
+    )
+    async def send_back(
+        self, request: Request, code: FromPath[str], data: JSONBody[dict[str, Any]]
+    ) -> EditionState:
+        body = _body(data)
+        row = await changes.send_back(
+            request.state.actor, code, reason=str(body.get("reason") or ""), now=datetime.now(UTC)
+        )
+        return _state(code, row)
+
+    @get("/changes", summary="Published changes, newest first")
+    async def list_changes(self, since: FromQuery[int | None] = None) -> list[dict[str, Any]]:
+        """`since`: only changes with a sequence number above it (poll with the last one seen)."""
+        entries = await queries.recent_changes(limit=500, since_seq=since or 0)
+        return [
+            {
+                "seq": e.seq,
+                "code": e.item_code,
+                "kind": e.kind,
+                "version_before": e.version_before,
+                "version_after": e.version_after,
+                "summary": e.summary,
+                "changes": e.lines,
+                "change_note": e.change_note,
+                "approved_at": e.approved_at,
+                "publish_deadline": e.publish_deadline,
+                "published_at": e.published_at,
+                "effective_at": e.effective_at,
+                "fingerprint": e.fingerprint,
+            }
+            for e in entries
+        ]
