@@ -24,9 +24,11 @@ from registry.db import bind, engine_for, prepare
 from registry.errors import DomainError
 from registry.settings import PROJECT_ROOT, Settings
 from registry.web.api import ApiController
+from registry.web.auth import AuthController, csrf_config, session_config, stores
 from registry.web.channels import ChannelController
 from registry.web.errors import domain_error_handler, http_exception_handler, internal_error_handler
 from registry.web.public import PublicController
+from registry.web.staff import StaffController
 from registry.web.staff_api import StaffApiController
 
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -69,6 +71,8 @@ def create_app(
             ApiController,
             ChannelController,
             StaffApiController,
+            AuthController,
+            StaffController,
             healthz,
             create_static_files_router(
                 path="/static", directories=[Path(STATIC_DIR)], include_in_schema=False
@@ -80,6 +84,9 @@ def create_app(
         },
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
         plugins=[HTMXPlugin()],
+        middleware=[session_config(settings).middleware],
+        csrf_config=csrf_config(settings),
+        stores=stores(settings),
         exception_handlers={
             HTTPException: http_exception_handler,
             DomainError: domain_error_handler,

@@ -502,7 +502,7 @@ async def save_draft(
 ) -> dict[str, Any]:
     """Create or update the item's draft. `base_lock_version` is the lock version the editor
     loaded (None for a new draft); a mismatch raises ConflictError and changes nothing."""
-    errors = content_rule_errors(content)
+    errors = content_rule_errors(content, complete=False)
     if errors:
         raise ValidationError(errors)
     await check_references(content)
@@ -619,6 +619,9 @@ async def submit(
         draft = await open_edition(item["id"])
         if draft is None or draft["status"] != EditionStatus.draft.value:
             raise TransitionError(_("没有可提交的草稿。"))
+        errors = content_rule_errors(await edition_content(draft["id"]), complete=True)
+        if errors:
+            raise ValidationError(errors)
         values: dict[Any, Any] = {
             Edition.status: EditionStatus.in_review.value,
             Edition.change_note: note,

@@ -190,7 +190,9 @@ class _Reader:
                 self.fail(key, _("未知字段"))
 
 
-def content_from_mapping(data: Mapping[str, Any], *, ignore: tuple[str, ...] = ()) -> EditionContent:
+def content_from_mapping(
+    data: Mapping[str, Any], *, ignore: tuple[str, ...] = (), complete: bool = True
+) -> EditionContent:
     """Build edition content from an untrusted mapping; raise ValidationError naming every bad field.
 
     `ignore` lists keys that belong to the caller (e.g. an item's `code`) and are not content.
@@ -271,12 +273,15 @@ def content_from_mapping(data: Mapping[str, Any], *, ignore: tuple[str, ...] = (
     r.reject_unknown(ignore)
     if errors:
         raise ValidationError(errors)
-    validate_content(content)
+    validate_content(content, complete=complete)
     return content
 
 
-def content_rule_errors(c: EditionContent) -> list[FieldError]:
-    """The business rules of a guide's content (types are already right)."""
+def content_rule_errors(c: EditionContent, *, complete: bool = True) -> list[FieldError]:
+    """The business rules of a guide's content (types are already right).
+
+    A draft may be incomplete (no legal basis or steps yet) but never inconsistent;
+    `complete=True` (submission, seeds, publication) also requires what a guide must show."""
     errors: list[FieldError] = []
 
     def fail(f: str, message: str) -> None:
@@ -297,11 +302,11 @@ def content_rule_errors(c: EditionContent) -> list[FieldError]:
         fail("trips_reason", _("到办事现场次数超过 1 次时，必须说明原因（跑多次是例外）"))
     if c.online_depth == 4 and c.trips > 0:
         fail("online_depth", _("网办深度为四星（全程网办）时，到办事现场次数应为 0"))
-    if not c.legal_basis:
+    if complete and not c.legal_basis:
         fail("legal_basis", _("至少需要一项设定依据"))
-    if not c.steps:
+    if complete and not c.steps:
         fail("steps", _("至少需要一个办理步骤"))
-    if c.trips > 0 and not c.venues:
+    if complete and c.trips > 0 and not c.venues:
         fail("venues", _("需要到现场办理的事项必须写明办理地点"))
     for key in ("consult_phone", "complaint_phone"):
         value = getattr(c, key)
@@ -330,8 +335,8 @@ def content_rule_errors(c: EditionContent) -> list[FieldError]:
     return errors
 
 
-def validate_content(c: EditionContent) -> None:
-    errors = content_rule_errors(c)
+def validate_content(c: EditionContent, *, complete: bool = True) -> None:
+    errors = content_rule_errors(c, complete=complete)
     if errors:
         raise ValidationError(errors)
 

@@ -35,6 +35,20 @@ class Settings:
         "The folder `onetrip seed` loads.",
         "ONETRIP_SEEDS_DIR",
     )
+    state_dir: str = _setting(
+        str(PROJECT_ROOT / "var"),
+        "Folder for server state: staff sessions, login throttling and the generated secret key.",
+        "ONETRIP_STATE_DIR",
+    )
+    secret: str = _setting(
+        "",
+        "Secret for CSRF tokens; empty = generated once and kept in `{state_dir}/secret.key`. "
+        "Set the same value on every server of one installation.",
+        "ONETRIP_SECRET",
+    )
+    login_attempts: int = _setting(
+        5, "Failed logins allowed per user and address within 15 minutes.", "ONETRIP_LOGIN_ATTEMPTS"
+    )
     page_size: int = _setting(50, "Items per page on lists and in `/api/items`.", "ONETRIP_PAGE_SIZE")
     debug: bool = _setting(False, "Show tracebacks on errors (never in production).", "ONETRIP_DEBUG")
 

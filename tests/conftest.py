@@ -119,10 +119,10 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
 
 
 class TestDatabase:
-    def __init__(self, backend: str, engine, url: str) -> None:
+    def __init__(self, backend: str, engine, url: str, state_dir: Path) -> None:
         self.backend = backend
         self.engine = engine
-        self.settings = Settings(database_url=url)
+        self.settings = Settings(database_url=url, state_dir=str(state_dir))
 
 
 async def _database(
@@ -137,14 +137,14 @@ async def _database(
         shutil.copyfile(template, path)
         engine = SQLiteEngine(path=str(path), timeout=60)
         bind(engine)
-        yield TestDatabase(backend, engine, f"sqlite:///{path}")
+        yield TestDatabase(backend, engine, f"sqlite:///{path}", tmp_path)
         return
     name = f"onetrip_test_{uuid.uuid4().hex[:12]}"
     await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     engine = PostgresEngine(config=_pg_parts(name))
     bind(engine)
     try:
-        yield TestDatabase(backend, engine, PG_URL.rsplit("/", 1)[0] + f"/{name}")
+        yield TestDatabase(backend, engine, PG_URL.rsplit("/", 1)[0] + f"/{name}", tmp_path)
     finally:
         if engine.pool is not None:
             await engine.close_connection_pool()

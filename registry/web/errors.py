@@ -64,6 +64,12 @@ def error_response(request: Request, status: int, message: str, fields: list[Fie
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
+    if status == 401 and not _wants_json(request):
+        from urllib.parse import quote
+
+        from litestar.response import Redirect
+
+        return Redirect(path=f"/login?next={quote(request.url.path)}")
     fields = list(getattr(exc, "errors", []))
     if isinstance(exc, ValidationException):
         message = _("请求参数有误，请检查后重试。")

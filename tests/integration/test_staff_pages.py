@@ -1,0 +1,193 @@
+"""The staff pages as an editor and a reviewer use them (forms, CSRF, sessions)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from bs4 import BeautifulSoup
+from litestar.testing import AsyncTestClient
+
+from registry.app import create_app
+from registry.users import create_user
+
+CODE = "650100-SGSJ-001"
+PASSWORD = "correct horse battery"
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def csrf(response) -> str:
+    return soup(response).select_one("input[name=_csrf_token]")["value"]
+
+
+async def login(client, username, password=PASSWORD):
+    page = await client.get("/login")
+    return await client.post(
+        "/login",
+        data={"username": username, "password": password, "next": "/staff", "_csrf_token": csrf(page)},
+        follow_redirects=False,
+    )
+
+
+def form_values(page) -> dict[str, str | list[str]]:
+    """What a browser would send for the edit form as it stands."""
+    form = soup(page).select_one("form.edit-form")
+    data: dict[str, str | list[str]] = {}
+    for field in form.select("input, textarea, select"):
+        name = field.get("name")
+        if not name:
+            continue
+        if field.name == "select":
+            chosen = field.select_one("option[selected]") or field.select_one("option")
+            value = chosen.get("value", chosen.get_text()) if chosen else ""
+        elif field.get("type") == "checkbox":
+            if not field.has_attr("checked"):
+                continue
+            value = field.get("value", "on")
+        elif field.name == "textarea":
+            value = field.get_text()
+        else:
+            value = field.get("value", "")
+        if name == "audience":
+            data.setdefault(name, [])
+            data[name].append(value)
+        else:
+            data[name] = value
+    return data
+
+
+@pytest.fixture
+async def people(small_db):
+    await create_user("li", role="editor", password=PASSWORD, departments=["SGSJ"], now=NOW)
+    await create_user("wang", role="editor", password=PASSWORD, departments=["TSQ"], now=NOW)
+    await create_user("zhao", role="reviewer", password=PASSWORD, now=NOW)
+    return small_db
+
+
+@pytest.fixture
+async def second_client(people):
+    app = create_app(people.settings, engine=people.engine, pool=False)
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+async def test_staff_pages_need_a_login(small_client, people):
+    response = await small_client.get("/staff/", follow_redirects=False)
+    assert response.status_code in (302, 303, 307)
+    assert response.headers["location"].startswith("/login?next=")
+
+
+async def test_login_sets_a_safe_session_cookie_and_throttles_failures(small_client, people):
+    for _ in range(5):
+        failed = await login(small_client, "li", "wrong password")
+        assert failed.status_code == 400
+        assert "用户名或密码不正确" in failed.text
+    blocked = await login(small_client, "li")  # even the right password, for 15 minutes
+    assert blocked.status_code == 429
+    assert "登录失败次数过多" in blocked.text
+
+
+async def test_successful_login_cookie_flags(small_client, people):
+    response = await login(small_client, "li")
+    assert response.status_code in (302, 303)
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("onetrip_session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie or "SameSite=Lax" in cookie
+
+
+async def test_forms_without_the_csrf_token_are_refused(small_client, people):
+    await login(small_client, "li")
+    response = await small_client.post(f"/staff/items/{CODE}", data={"name": "x"})
+    assert response.status_code == 403
+
+
+async def test_edit_submit_review_approve_shows_on_the_public_guide(small_client, people):
+    assert (await login(small_client, "li")).status_code in (302, 303)
+    page = await small_client.get(f"/staff/items/{CODE}")
+    assert page.status_code == 200
+    data = form_values(page)
+    data["promised_days"] = "2"
+    saved = await small_client.post(f"/staff/items/{CODE}", data=data, follow_redirects=False)
+    assert saved.status_code in (302, 303), saved.text[:2000]
+    page = await small_client.get(f"/staff/items/{CODE}")
+    submit = await small_client.post(
+        f"/staff/items/{CODE}/submit",
+        data={"_csrf_token": csrf(page), "change_note": "压缩承诺时限", "effective_at": ""},
+        follow_redirects=False,
+    )
+    assert submit.status_code in (302, 303)
+    await small_client.post("/logout", data={"_csrf_token": csrf(page)})
+
+    await login(small_client, "zhao")
+    review = await small_client.get(f"/staff/review/{CODE}")
+    diff = [li.get_text(" ", strip=True) for li in soup(review).select(".diff-list li")]
+    assert diff == ["承诺办结时限 ：3 个工作日 → 2 个工作日"]
+    approved = await small_client.post(
+        f"/staff/review/{CODE}/approve",
+        data={"_csrf_token": csrf(review), "effective_at": ""},
+        follow_redirects=False,
+    )
+    assert approved.status_code in (302, 303)
+    public = soup(await small_client.get(f"/g/{CODE}"))
+    assert "2 个工作日" in public.select_one(".facts").get_text()
+
+
+async def test_inline_validation_errors_in_chinese(small_client, people):
+    await login(small_client, "li")
+    data = form_values(await small_client.get(f"/staff/items/{CODE}"))
+    data["trips"] = "3"
+    data["trips_reason"] = ""
+    response = await small_client.post(f"/staff/items/{CODE}", data=data)
+    assert response.status_code == 400
+    errors = [e.get_text() for e in soup(response).select(".field-error")]
+    assert any("跑多次是例外" in e for e in errors)
+    # Nothing was saved.
+    again = form_values(await small_client.get(f"/staff/items/{CODE}"))
+    assert again["trips"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "status"),
+    [
+        ("wang", f"/staff/items/{CODE}", 403),  # another department's item
+        ("zhao", f"/staff/items/{CODE}", 403),  # reviewers don't edit
+        ("li", f"/staff/review/{CODE}/approve", 403),  # editors don't approve
+        ("li", f"/staff/review/{CODE}/send-back", 403),
+    ],
+)
+async def test_page_permissions(small_client, people, who, path, status):
+    await login(small_client, who)
+    page = await small_client.get("/staff/")
+    data = {"_csrf_token": csrf(page), "name": "改名", "reason": "x"}
+    if "/staff/items/" in path:
+        data = {**form_values(await small_client.get(f"/staff/items/{CODE}")), "name": "改名"}
+    response = await small_client.post(path, data=data)
+    assert response.status_code == status
+    assert "zh-CN" in response.text
+
+
+async def test_two_editors_saving_the_same_draft_see_a_conflict(small_client, second_client, people):
+    await create_user("sun", role="editor", password=PASSWORD, departments=["SGSJ"], now=NOW)
+    await login(small_client, "li")
+    await login(second_client, "sun")
+    first = await small_client.get(f"/staff/items/{CODE}")
+    data = form_values(first)
+    data["promised_days"] = "2"
+    await small_client.post(f"/staff/items/{CODE}", data=data)  # creates the draft
+
+    mine = form_values(await small_client.get(f"/staff/items/{CODE}"))
+    theirs = form_values(await second_client.get(f"/staff/items/{CODE}"))
+    theirs["promised_days"] = "1"
+    assert (
+        await second_client.post(f"/staff/items/{CODE}", data=theirs, follow_redirects=False)
+    ).status_code in (302, 303)
+    mine["summary"] = "我的修改"
+    conflict = await small_client.post(f"/staff/items/{CODE}", data=mine)
+    assert conflict.status_code == 409
+    page = soup(conflict)
+    assert "保存冲突" in page.select_one(".alert").get_text()
+    assert page.select_one("textarea[name=summary]").get_text() == "我的修改"  # nothing lost
