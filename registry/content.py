@@ -108,7 +108,8 @@ class _Reader:
         if not isinstance(value, str):
             self.fail(key, _("应为文本"))
             return ""
-        value = value.strip()
+        # Browsers send textarea line breaks as CRLF: one form of text, whatever the channel.
+        value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
         if required and not value:
             self.fail(key, _("必填"))
         if len(value) > max_len:

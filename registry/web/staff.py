@@ -48,6 +48,9 @@ async def _edit_context(code: str, actor: changes.Actor, **extra: Any) -> dict[s
     if "values" not in extra:
         source = draft["id"] if draft else item["current_edition"]
         extra["values"] = content_to_mapping(await changes.edition_content(source)) if source else {}
+        if not draft:
+            # A new draft takes effect from today unless the editor proposes another date.
+            extra["values"]["effective_at"] = date.today().isoformat()
     return {
         "code": code,
         "item": item,

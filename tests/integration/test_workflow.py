@@ -212,7 +212,8 @@ async def test_history_page_and_atom_feed_show_the_change(staff, small_client):
     root = ET.fromstring(response.content)
     entries = root.findall(f"{atom}entry")
     assert len(entries) == 4  # 3 seeded items + this change
-    assert entries[0].find(f"{atom}title").text == "有限责任公司设立登记：承诺办结时限：3 个工作日 → 2 个工作日"
+    title = entries[0].find(f"{atom}title").text
+    assert title == "有限责任公司设立登记：承诺办结时限：3 个工作日 → 2 个工作日"
 
 
 async def test_guide_announces_a_scheduled_change(staff, small_client):

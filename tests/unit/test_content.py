@@ -88,3 +88,8 @@ def test_same_consult_and_complaint_phone_is_refused():
 def test_legal_basis_and_steps_are_required():
     errors = fields_of(with_(legal_basis=[], steps=[]))
     assert set(errors) == {"legal_basis", "steps"}
+
+
+def test_form_line_breaks_are_normalised():
+    content = content_from_mapping(with_(conditions="- 有经营场所\r\n- 有管理制度\r\n"))
+    assert content.conditions == "- 有经营场所\n- 有管理制度"
