@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from litestar import Litestar, get
@@ -31,6 +35,7 @@ from registry.web.public import PublicController
 from registry.web.staff import StaffController
 from registry.web.staff_api import StaffApiController
 
+log = logging.getLogger("onetrip")
 STATIC_DIR = PROJECT_ROOT / "static"
 SWAGGER = "/static/vendor/swagger-ui-5.18.2"
 
@@ -41,6 +46,24 @@ async def healthz() -> dict[str, str]:
 
     await Department.count()
     return {"status": "ok"}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def publish_loop(interval: float, clock: Callable[[], datetime] = _utc_now) -> None:
+    """Publish what is due and switch scheduled guides on their date, with no one acting."""
+    from registry.changes import publish_due
+
+    while True:
+        try:
+            report = await publish_due(now=clock())
+            if report.published or report.activated:
+                log.info("publish-due: published %s, activated %s", report.published, report.activated)
+        except Exception:
+            log.exception("publish-due failed; retrying in %s s", interval)
+        await asyncio.sleep(interval)
 
 
 def create_app(
@@ -56,12 +79,18 @@ def create_app(
     environment = make_environment()
     environment.globals["urls"] = urls
 
+    background: list[asyncio.Task] = []
+
     async def on_startup() -> None:
         await prepare(engine)
         if pool and isinstance(engine, PostgresEngine):
             await engine.start_connection_pool()
+        if settings.publish_interval > 0:
+            background.append(asyncio.create_task(publish_loop(settings.publish_interval)))
 
     async def on_shutdown() -> None:
+        for task in background:
+            task.cancel()
         if pool and isinstance(engine, PostgresEngine):
             await engine.close_connection_pool()
 

@@ -49,6 +49,12 @@ class Settings:
     login_attempts: int = _setting(
         5, "Failed logins allowed per user and address within 15 minutes.", "ONETRIP_LOGIN_ATTEMPTS"
     )
+    publish_interval: int = _setting(
+        60,
+        "Seconds between the server's own publish-due runs (scheduled guides switch on their date "
+        "without cron); 0 turns it off.",
+        "ONETRIP_PUBLISH_INTERVAL",
+    )
     page_size: int = _setting(50, "Items per page on lists and in `/api/items`.", "ONETRIP_PAGE_SIZE")
     debug: bool = _setting(False, "Show tracebacks on errors (never in production).", "ONETRIP_DEBUG")
 

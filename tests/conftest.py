@@ -122,7 +122,7 @@ class TestDatabase:
     def __init__(self, backend: str, engine, url: str, state_dir: Path) -> None:
         self.backend = backend
         self.engine = engine
-        self.settings = Settings(database_url=url, state_dir=str(state_dir))
+        self.settings = Settings(database_url=url, state_dir=str(state_dir), publish_interval=0)
 
 
 async def _database(

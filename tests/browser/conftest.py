@@ -28,7 +28,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 def live_server(templates, tmp_path) -> Iterator[str]:
     path = tmp_path / "live.sqlite"
     shutil.copyfile(templates.get("sqlite", "real"), path)
-    settings = Settings(database_url=f"sqlite:///{path}")
+    settings = Settings(database_url=f"sqlite:///{path}", state_dir=str(tmp_path), publish_interval=0)
     app = create_app(settings, engine=SQLiteEngine(path=str(path), timeout=60))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

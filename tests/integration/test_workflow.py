@@ -228,3 +228,26 @@ async def test_guide_announces_a_scheduled_change(staff, small_client):
     assert "自 2099-12-01 起" in note
     assert "承诺办结时限：3 个工作日 → 2 个工作日" in note
     assert "3 个工作日" in page.select_one(".facts").get_text()  # still today's guide
+
+
+async def test_the_server_switches_scheduled_guides_by_itself(staff, small_db):
+    """The app's own loop runs publish_due: no cron, no one acting."""
+    import asyncio
+
+    from registry.app import publish_loop
+
+    editor, reviewer = staff["editor"], staff["reviewer"]
+    await changes.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
+    await changes.submit(editor, CODE, change_note="立即生效", effective_at=None, now=NOW)
+    await changes.approve(reviewer, CODE, effective_at=date(2026, 11, 26), now=NOW, calendar=CALENDAR)
+    assert (await published_guide(CODE)).guide.promised_days == 3
+    next_morning = datetime(2026, 11, 26, 8, 0, tzinfo=CST)
+    task = asyncio.create_task(publish_loop(0.05, clock=lambda: next_morning))
+    try:
+        for _ in range(50):
+            if (await published_guide(CODE)).guide.promised_days == 2:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+    assert (await published_guide(CODE)).guide.promised_days == 2
