@@ -27,6 +27,7 @@ from guides.urls import Urls
 from registry.db import bind, engine_for, prepare
 from registry.errors import DomainError
 from registry.settings import PROJECT_ROOT, Settings
+from registry.web.admin import AdminController
 from registry.web.api import ApiController
 from registry.web.auth import AuthController, csrf_config, session_config, stores
 from registry.web.channels import ChannelController
@@ -102,6 +103,7 @@ def create_app(
             StaffApiController,
             AuthController,
             StaffController,
+            AdminController,
             healthz,
             create_static_files_router(
                 path="/static", directories=[Path(STATIC_DIR)], include_in_schema=False

@@ -113,3 +113,23 @@ async def actor_for_token(token: str) -> Actor | None:
         .first()
     )
     return await actor(row["user"]) if row else None
+
+
+async def list_users() -> list[dict]:
+    rows = await User.select(User.id, User.username, User.display_name, User.role, User.active).order_by(
+        User.username
+    )
+    links = await UserDepartment.select(UserDepartment.user, UserDepartment.department.short_name)
+    for row in rows:
+        row["departments"] = [d["department.short_name"] for d in links if d["user"] == row["id"]]
+    return rows
+
+
+async def set_active(admin: Actor, username: str, active: bool) -> None:
+    from registry.changes import PermissionDenied
+
+    if admin.role != Role.admin:
+        raise PermissionDenied(_("只有管理员可以管理用户。"))
+    if username == admin.username and not active:
+        raise ValidationError([FieldError("username", _("不能停用自己的账号"))])
+    await User.update({User.active: active}).where(User.username == username)

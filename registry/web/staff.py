@@ -64,6 +64,8 @@ async def _edit_context(code: str, actor: changes.Actor, **extra: Any) -> dict[s
         "can_edit": actor.can_edit(item["department.code"]),
         "today": date.today().isoformat(),
         "actor": actor,
+        "material_error": None,
+        "material_added": None,
         **extra,
     }
 
@@ -88,7 +90,13 @@ class StaffController(Controller):
 
     @get("/items/{code:str}", name="staff_edit")
     async def edit(self, request: Request, code: FromPath[str]) -> Template:
-        return Template("staff/edit.html", context=await _edit_context(code, request.state.actor))
+        context = await _edit_context(
+            code,
+            request.state.actor,
+            material_error=request.query_params.get("material_error"),
+            material_added=request.query_params.get("material_added"),
+        )
+        return Template("staff/edit.html", context=context)
 
     @post("/items/{code:str}", name="staff_save")
     async def save(self, request: Request, code: FromPath[str]) -> Template | Redirect:

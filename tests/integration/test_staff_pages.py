@@ -191,3 +191,67 @@ async def test_two_editors_saving_the_same_draft_see_a_conflict(small_client, se
     page = soup(conflict)
     assert "保存冲突" in page.select_one(".alert").get_text()
     assert page.select_one("textarea[name=summary]").get_text() == "我的修改"  # nothing lost
+
+
+async def test_admin_manages_users_and_others_cannot(small_client, people):
+    await create_user("root", role="admin", password=PASSWORD, now=NOW)
+    await login(small_client, "li")
+    assert (await small_client.get("/staff/users")).status_code == 403
+    await small_client.post("/logout", data={"_csrf_token": csrf(await small_client.get("/staff/"))})
+
+    await login(small_client, "root")
+    page = await small_client.get("/staff/users")
+    assert [td.get_text() for td in soup(page).select("tbody tr td:first-child")] == [
+        "li",
+        "root",
+        "wang",
+        "zhao",
+    ]
+    bad = await small_client.post(
+        "/staff/users",
+        data={"_csrf_token": csrf(page), "username": "qian", "role": "editor", "password": "short"},
+    )
+    assert bad.status_code == 400
+    assert "密码至少 10 位" in bad.text
+    added = await small_client.post(
+        "/staff/users",
+        data={
+            "_csrf_token": csrf(page),
+            "username": "qian",
+            "role": "editor",
+            "password": PASSWORD,
+            "department": "TSQ",
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code in (302, 303)
+    await small_client.post("/staff/users/li/active", data={"_csrf_token": csrf(page), "active": "false"})
+    await small_client.post("/logout", data={"_csrf_token": csrf(page)})
+    assert (await login(small_client, "li")).status_code == 400  # deactivated
+    assert (await login(small_client, "qian")).status_code in (302, 303)
+
+
+async def test_editor_adds_a_catalogue_material_inline(small_client, people):
+    await login(small_client, "li")
+    page = await small_client.get(f"/staff/items/{CODE}")
+    response = await small_client.post(
+        "/staff/materials",
+        data={
+            "_csrf_token": csrf(page),
+            "new_material_name": "股东会决议",
+            "new_material_kind": "其他",
+            "return_to": f"/staff/items/{CODE}",
+        },
+    )
+    options = [o.get_text() for o in soup(response).select("select[name='materials-0-material'] option")]
+    assert "股东会决议" in options
+    again = await small_client.post(
+        "/staff/materials",
+        data={
+            "_csrf_token": csrf(page),
+            "new_material_name": "股东会决议",
+            "new_material_kind": "其他",
+            "return_to": f"/staff/items/{CODE}",
+        },
+    )
+    assert "材料目录中已有" in soup(again).select_one(".inline-material .field-error").get_text()
