@@ -1,13 +1,23 @@
 """The one URL builder. Templates, QR codes and printed addresses all ask it.
 
 A guide's stable address is `/g/{code}`: never a version or a database id, so a QR code on paper
-keeps working after the guide changes.
+keeps working after the guide changes. Every channel of a guide lives under that address
+(`/g/{code}/print`, `/g/{code}/qr.svg`, `/g/{code}/guide.json` …).
+
+`StaticUrls` is the same builder for the static-site export: relative links (`root` is the way
+back to the site's top folder from the page being written), so the export works from any web
+server and from a plain folder (file://).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
+
+if TYPE_CHECKING:
+    from guides.snapshot import Guide
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +36,25 @@ class Urls:
 
     def guide_absolute(self, code: str) -> str:
         """What a QR code and a printed page carry."""
-        return self.public_url.rstrip("/") + self.guide(code)
+        return self.public_url.rstrip("/") + f"/g/{quote(code)}"
+
+    def print(self, code: str) -> str:
+        return f"/g/{quote(code)}/print"
+
+    def qr_svg(self, code: str) -> str:
+        return f"/g/{quote(code)}/qr.svg"
+
+    def qr_png(self, code: str) -> str:
+        return f"/g/{quote(code)}/qr.png"
+
+    def guide_json(self, code: str) -> str:
+        return f"/g/{quote(code)}/guide.json"
+
+    def guide_md(self, code: str) -> str:
+        return f"/g/{quote(code)}/guide.md"
+
+    def history(self, code: str) -> str:
+        return f"/g/{quote(code)}/history"
 
     def api_items(self, **params: object) -> str:
         query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
@@ -37,3 +65,70 @@ class Urls:
 
     def static(self, path: str) -> str:
         return f"/static/{path}"
+
+    def json_ld(self, guide: Guide, fingerprint: str) -> dict[str, Any]:
+        """schema.org data of a guide (built by `guides.channels.json_ld`). Here because the URL
+        builder is the one helper every page template already has."""
+        from guides.channels import json_ld
+
+        return json_ld(guide, fingerprint, self)
+
+
+@dataclass(frozen=True, slots=True)
+class StaticUrls(Urls):
+    """Relative links inside an exported static site. `root` leads from the current page back to
+    the site's top folder ("" for index.html, "../../" for g/{code}/index.html)."""
+
+    root: str = ""
+
+    def at(self, depth: int) -> StaticUrls:
+        """The builder for a page `depth` folders below the top."""
+        return dataclasses.replace(self, root="../" * depth)
+
+    def _guide_dir(self, code: str) -> str:
+        return f"{self.root}g/{quote(code, safe='')}/"
+
+    def home(self) -> str:
+        return f"{self.root}index.html"
+
+    def items(self, **params: object) -> str:
+        """Only per-department lists exist in a static site; any other filter is the index."""
+        department = params.get("department")
+        others = {k: v for k, v in params.items() if k != "department" and v not in (None, "")}
+        if department and not others:
+            return self.department(str(department))
+        return self.home()
+
+    def department(self, code: str) -> str:
+        return f"{self.root}departments/{quote(code, safe='')}.html"
+
+    def guide(self, code: str) -> str:
+        return self._guide_dir(code) + "index.html"
+
+    def print(self, code: str) -> str:
+        return self._guide_dir(code) + "print.html"
+
+    def qr_svg(self, code: str) -> str:
+        return self._guide_dir(code) + "qr.svg"
+
+    def qr_png(self, code: str) -> str:
+        return self._guide_dir(code) + "qr.png"
+
+    def guide_json(self, code: str) -> str:
+        return self._guide_dir(code) + "guide.json"
+
+    def guide_md(self, code: str) -> str:
+        return self._guide_dir(code) + "guide.md"
+
+    def history(self, code: str) -> str:
+        """Change history is not exported: link to the live site."""
+        return self.public_url.rstrip("/") + Urls.history(self, code)
+
+    def api_items(self, **params: object) -> str:
+        return self.home()
+
+    def api_item(self, code: str) -> str:
+        return self.guide_json(code)
+
+    def static(self, path: str) -> str:
+        return f"{self.root}static/{path}"

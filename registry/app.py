@@ -33,6 +33,7 @@ from registry.web.auth import AuthController, csrf_config, session_config, store
 from registry.web.channels import ChannelController
 from registry.web.errors import domain_error_handler, http_exception_handler, internal_error_handler
 from registry.web.public import PublicController
+from registry.web.screen import ScreenAdminController, ScreenController
 from registry.web.staff import StaffController
 from registry.web.staff_api import StaffApiController
 
@@ -104,6 +105,8 @@ def create_app(
             AuthController,
             StaffController,
             AdminController,
+            ScreenController,
+            ScreenAdminController,
             healthz,
             create_static_files_router(
                 path="/static", directories=[Path(STATIC_DIR)], include_in_schema=False

@@ -162,6 +162,12 @@ def cmd_verify_log(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.exporting import cmd_export
+
+    return cmd_export(settings, args)
+
+
 def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     for env, default, help_text in settings_table():
         print(f"{env}  (default: {default})\n    {help_text}")
@@ -213,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser("verify-log", help="check the hash chain of the change log")
     verify.set_defaults(func=cmd_verify_log)
+
+    export = sub.add_parser("export", help="write a static site of every published guide to DIR")
+    export.add_argument("dir", nargs="?", default="", help="target folder (default: var/site)")
+    export.set_defaults(func=_cmd_export)
 
     show = sub.add_parser("settings", help="list the settings and their environment variables")
     show.set_defaults(func=cmd_settings)

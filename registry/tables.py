@@ -189,6 +189,33 @@ class Citation(Table):
     articles = Varchar(length=200, default="")
 
 
+class Window(Table):
+    """窗口: a counter in a service hall whose screen shows a list of guides."""
+
+    code = Varchar(length=40, unique=True, index=True)
+    name = Varchar(length=100)
+    hall = Varchar(length=100, default="")
+    interval_seconds = Integer(default=20)  # how long each guide stays on screen
+    created_at = Timestamptz()
+
+
+class WindowItem(Table):
+    """The guides a window's screen shows, in order."""
+
+    window = ForeignKey(references=Window, on_delete=OnDelete.restrict, index=True)
+    item = ForeignKey(references=ServiceItem, on_delete=OnDelete.restrict)
+    position = Integer(default=0)
+
+
+class ScreenCheckin(Table):
+    """The last time each window's screen asked for its content, and what it was showing."""
+
+    window = ForeignKey(references=Window, on_delete=OnDelete.restrict, unique=True)
+    seen_at = Timestamptz()
+    state = Varchar(length=64, default="")  # the screen's content tag (hash of its fingerprints)
+    client = Varchar(length=200, default="")
+
+
 class ChangeRecord(Table):
     """变更记录: one published change, in an append-only, hash-chained log.
 
@@ -226,5 +253,8 @@ TABLES: tuple[type[Table], ...] = (
     Edition,
     EditionMaterial,
     Citation,
+    Window,
+    WindowItem,
+    ScreenCheckin,
     ChangeRecord,
 )

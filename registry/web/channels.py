@@ -1,9 +1,112 @@
-"""Guide channels beyond the online hall: print, QR codes, JSON and Markdown (issue 4)."""
+"""Guide channels beyond the online hall: print, QR codes, JSON and Markdown (issue 4).
+
+Every channel of a guide lives under its stable address `/g/{code}/…` and renders the same
+published snapshot as the hall page (the table is `guides.channels.CHANNELS`). Unknown codes are
+a 404, withdrawn items a 410, exactly as on the hall page.
+"""
 
 from __future__ import annotations
 
-from litestar import Controller
+import hashlib
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from guides import Guide
+from guides.channels import CHANNELS, context_for
+from guides.i18n import _
+from guides.urls import Urls
+from registry import queries
+from registry.web.public import GoneException
+
+# How long caches may keep each byte channel, and what its ETag is. A QR code encodes only the
+# stable address: its bytes never change, so caches may keep it for a year. A guide's documents
+# change when a new edition is published: revalidate after five minutes (the ETag makes it cheap).
+FOREVER = "public, max-age=31536000, immutable"
+A_WHILE = "public, max-age=300"
+CACHING = {
+    "qr_svg": (FOREVER, "content"),  # ETag: SHA-256 of the bytes
+    "qr_png": (FOREVER, "content"),
+    "json": (A_WHILE, "fingerprint"),  # the bytes ARE the snapshot: its fingerprint is their hash
+}
+
+
+async def _published(code: str) -> tuple[Guide, str]:
+    found = await queries.published_guide(code)
+    if found.status == "missing":
+        raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))
+    if found.status == "withdrawn":
+        raise GoneException(
+            _("服务事项“{name}”（{code}）已取消，不再办理。", name=found.guide.name, code=code)
+        )
+    return found.guide, found.fingerprint
+
+
+def _fresh(request: Request, etag: str) -> bool:
+    """Does the client already hold this version (If-None-Match)?"""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _bytes(request: Request, channel: str, guide: Guide, fingerprint: str, urls: Urls) -> Response:
+    """A channel rendered to bytes, with a strong ETag and a 304 for a client that has it."""
+    spec = CHANNELS[channel]
+    assert spec.render is not None
+    body = spec.render(guide, fingerprint, urls)
+    cache_control, tag = CACHING[channel]
+    etag = f'"{fingerprint if tag == "fingerprint" else hashlib.sha256(body).hexdigest()}"'
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if tag == "fingerprint":
+        headers["X-Content-Fingerprint"] = fingerprint
+    if _fresh(request, etag):
+        return Response(content=b"", status_code=304, headers=headers)
+    return Response(content=body, media_type=spec.media_type, headers=headers)
+
+
+def _page(channel: str, guide: Guide, fingerprint: str, urls: Urls) -> Template:
+    spec = CHANNELS[channel]
+    assert spec.template is not None
+    return Template(
+        spec.template,
+        context=context_for(spec, guide, fingerprint, urls),
+        media_type=spec.media_type.split(";")[0],  # Litestar adds the charset to text/*
+        headers={"X-Content-Fingerprint": fingerprint, "Cache-Control": A_WHILE},
+    )
 
 
 class ChannelController(Controller):
     include_in_schema = False
+    path = "/g"
+
+    @get("/{code:str}/qr.svg", name="guide_qr_svg")
+    async def qr_svg(self, request: Request, code: FromPath[str], urls: NamedDependency[Urls]) -> Response:
+        guide, fingerprint = await _published(code)
+        return _bytes(request, "qr_svg", guide, fingerprint, urls)
+
+    @get("/{code:str}/qr.png", name="guide_qr_png")
+    async def qr_png(self, request: Request, code: FromPath[str], urls: NamedDependency[Urls]) -> Response:
+        guide, fingerprint = await _published(code)
+        return _bytes(request, "qr_png", guide, fingerprint, urls)
+
+    @get("/{code:str}/guide.json", name="guide_json")
+    async def guide_json(
+        self, request: Request, code: FromPath[str], urls: NamedDependency[Urls]
+    ) -> Response:
+        guide, fingerprint = await _published(code)
+        return _bytes(request, "json", guide, fingerprint, urls)
+
+    @get("/{code:str}/guide.md", name="guide_md")
+    async def guide_md(self, code: FromPath[str], urls: NamedDependency[Urls]) -> Template:
+        guide, fingerprint = await _published(code)
+        return _page("markdown", guide, fingerprint, urls)
+
+    @get("/{code:str}/print", name="guide_print")
+    async def print_page(self, code: FromPath[str], urls: NamedDependency[Urls]) -> Template:
+        guide, fingerprint = await _published(code)
+        return _page("print", guide, fingerprint, urls)

@@ -1,0 +1,168 @@
+"""The channels of a guide: one snapshot, many documents.
+
+`CHANNELS` is a table of plain records (datasette's output renderers): a channel is either a
+Jinja template rendered with the guide's context, or a function of (guide, fingerprint, urls) that
+returns bytes. The web app serves each channel at `/g/{code}/…`; the static export writes each
+to `g/{code}/{filename}`. A new channel is one entry here and one template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta, timezone
+from types import MappingProxyType
+from typing import Any
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from guides.i18n import _
+from guides.qr import qr_png, qr_svg
+from guides.snapshot import Guide, canonical_json
+from guides.urls import Urls
+
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+DEFAULT_AREA = "乌鲁木齐市"
+
+Renderer = Callable[[Guide, str, Urls], bytes]
+ExtraContext = Callable[[Guide, str, Urls], Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    name: str
+    media_type: str
+    filename: str  # the file name in an exported guide folder (g/{code}/…)
+    template: str | None = None  # a Jinja template rendered with `guide_context` …
+    render: Renderer | None = None  # … or a function returning the document's bytes
+    extra_context: ExtraContext | None = None  # what this template needs beyond guide_context
+
+
+def published_local(guide: Guide) -> str:
+    """The publication time as the city reads it (Beijing time)."""
+    return guide.published_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def qr_inline(guide: Guide, urls: Urls) -> Markup:
+    """The guide's QR code as inline SVG markup (same bytes as /g/{code}/qr.svg)."""
+    svg = qr_svg(urls.guide_absolute(guide.code)).decode("utf-8")
+    return Markup(svg.replace("<svg ", '<svg class="qr" role="img" aria-hidden="true" ', 1))
+
+
+def guide_context(guide: Guide, fingerprint: str, urls: Urls) -> dict[str, Any]:
+    """What every guide template gets."""
+    return {
+        "guide": guide,
+        "fingerprint": fingerprint,
+        "published_local": published_local(guide),
+        "urls": urls,
+    }
+
+
+def json_ld(guide: Guide, fingerprint: str, urls: Urls) -> dict[str, Any]:
+    """schema.org `GovernmentService` for the online hall page. The fingerprint identifies the
+    guide document (the published snapshot), so it sits on `subjectOf`, as a PropertyValue."""
+    department = guide.department
+    address = urls.guide_absolute(guide.code)
+    site = Urls(urls.public_url)  # the open data lives on the site, whatever page links to it
+    area = {"@type": "AdministrativeArea", "name": department.region or DEFAULT_AREA}
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "GovernmentService",
+        "@id": address,
+        "name": guide.name,
+        "serviceType": guide.item_type,
+        "identifier": guide.code,
+        "url": address,
+        "provider": {
+            "@type": "GovernmentOrganization",
+            "name": department.name,
+            "identifier": department.code,
+            "areaServed": area,
+        },
+        "areaServed": area,
+        "availableChannel": {
+            "@type": "ServiceChannel",
+            "serviceUrl": address,
+            **({"servicePhone": guide.consult_phone} if guide.consult_phone else {}),
+        },
+        "subjectOf": {
+            "@type": "DigitalDocument",
+            "name": _("办事指南：{name}", name=guide.name),
+            "url": site.public_url.rstrip("/") + site.guide_json(guide.code),
+            "encodingFormat": "application/json",
+            "version": str(guide.version),
+            "datePublished": guide.published_at.isoformat(),
+            "identifier": {
+                "@type": "PropertyValue",
+                "propertyID": "SHA-256",
+                "name": _("内容指纹"),
+                "value": fingerprint,
+            },
+        },
+    }
+    if guide.summary:
+        data["description"] = guide.summary
+    if guide.audience:
+        data["audience"] = {"@type": "Audience", "audienceType": "、".join(guide.audience)}
+    return data
+
+
+CHANNELS: Mapping[str, Channel] = MappingProxyType(
+    {
+        "hall": Channel("hall", "text/html; charset=utf-8", "index.html", template="guides/hall.html"),
+        "print": Channel(
+            "print",
+            "text/html; charset=utf-8",
+            "print.html",
+            template="guides/print.html",
+            extra_context=lambda guide, fingerprint, urls: {"open_faq": True, "qr": qr_inline(guide, urls)},
+        ),
+        "markdown": Channel(
+            "markdown", "text/markdown; charset=utf-8", "guide.md", template="guides/guide.md"
+        ),
+        "json": Channel(
+            "json",
+            "application/json; charset=utf-8",
+            "guide.json",
+            render=lambda guide, fingerprint, urls: canonical_json(guide),
+        ),
+        "qr_svg": Channel(
+            "qr_svg",
+            "image/svg+xml",
+            "qr.svg",
+            render=lambda guide, fingerprint, urls: qr_svg(urls.guide_absolute(guide.code)),
+        ),
+        "qr_png": Channel(
+            "qr_png",
+            "image/png",
+            "qr.png",
+            render=lambda guide, fingerprint, urls: qr_png(urls.guide_absolute(guide.code)),
+        ),
+    }
+)
+
+
+def context_for(channel: Channel, guide: Guide, fingerprint: str, urls: Urls) -> dict[str, Any]:
+    context = guide_context(guide, fingerprint, urls)
+    if channel.extra_context is not None:
+        context.update(channel.extra_context(guide, fingerprint, urls))
+    return context
+
+
+def render(
+    channel: Channel,
+    guide: Guide,
+    fingerprint: str,
+    urls: Urls,
+    env: Environment,
+    **extra: Any,
+) -> bytes:
+    """The channel's document for one guide, as bytes."""
+    if channel.render is not None:
+        return channel.render(guide, fingerprint, urls)
+    assert channel.template is not None
+    context = {**context_for(channel, guide, fingerprint, urls), **extra}
+    text = env.get_template(channel.template).render(context)
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")

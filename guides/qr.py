@@ -1,0 +1,50 @@
+"""QR codes for a guide's stable address (`{public URL}/g/{code}`, never a version or an id).
+
+The bytes depend only on the URL: the same code prints the same QR code before and after the guide
+changes, so paper, stickers and screens never need reprinting. Error correction M (15 % of the
+symbol may be damaged), a quiet zone of 4 modules as the standard asks, and pure-Python writers:
+qrcode's SVG path image and its PyPNG image (no Pillow at run time).
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import qrcode
+from qrcode.constants import ERROR_CORRECT_M
+from qrcode.image.pure import PyPNGImage
+from qrcode.image.svg import SvgPathFillImage
+
+ERROR_CORRECTION = ERROR_CORRECT_M
+QUIET_ZONE = 4  # modules of white around the symbol (ISO/IEC 18004 asks for 4)
+SVG_BOX_SIZE = 10  # qrcode's SVG unit: 10 = 1 mm per module
+PNG_BOX_SIZE = 8  # pixels per module
+
+
+def _image(url: str, factory: type, box_size: int):
+    code = qrcode.QRCode(
+        error_correction=ERROR_CORRECTION,
+        border=QUIET_ZONE,
+        box_size=box_size,
+        image_factory=factory,
+    )
+    code.add_data(url)
+    code.make(fit=True)
+    return code.make_image()
+
+
+@lru_cache(maxsize=4096)
+def qr_svg(url: str) -> bytes:
+    """A standalone SVG document (one path of module squares on a white background)."""
+    # SvgPathFillImage is SvgPathImage plus a white background, so the quiet zone stays white on
+    # a dark page or a dark-mode image viewer.
+    return _image(url, SvgPathFillImage, SVG_BOX_SIZE).to_string()
+
+
+@lru_cache(maxsize=4096)
+def qr_png(url: str, box_size: int = PNG_BOX_SIZE) -> bytes:
+    """A 1-bit greyscale PNG, `box_size` pixels per module."""
+    out = io.BytesIO()
+    _image(url, PyPNGImage, box_size).save(out)
+    return out.getvalue()

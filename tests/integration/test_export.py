@@ -1,0 +1,130 @@
+"""`onetrip export`: the published registry as a static site that works from a plain folder."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from bs4 import BeautifulSoup
+
+from guides import canonical_json
+from guides.qr import qr_svg
+from registry.exporting import cmd_export, export_site, progress_bar, published_guides
+from registry.tables import ServiceItem
+from tests.integration.test_channels import publish_new_edition
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+GUIDE_FILES = ("index.html", "print.html", "qr.svg", "qr.png", "guide.json", "guide.md")
+
+
+def broken_links(root: Path) -> list[str]:
+    """Every relative href/src in every exported page must name a file that exists."""
+    broken = []
+    for page in root.rglob("*.html"):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for tag in soup.select("a[href], link[href], img[src], script[src]"):
+            target = tag.get("href") or tag.get("src")
+            parts = urlsplit(target)
+            if parts.scheme or target.startswith(("#", "/")):
+                if target.startswith("/"):
+                    broken.append(f"{page.relative_to(root)}: absolute link {target}")
+                continue
+            if not (page.parent / unquote(parts.path)).resolve().is_file():
+                broken.append(f"{page.relative_to(root)}: {target}")
+    return broken
+
+
+async def test_export_writes_a_static_site_with_working_links(seeded_db, tmp_path):
+    out = tmp_path / "site"
+    report = await export_site(out, seeded_db.settings)
+    guides = await published_guides()
+    assert len(guides) >= 80
+    written, skipped, removed = report.counts
+    assert written > 6 * len(guides) and skipped == removed == 0
+
+    for guide, fingerprint in guides:
+        folder = out / "g" / guide.code
+        assert sorted(p.name for p in folder.iterdir()) == sorted(GUIDE_FILES)
+        assert (folder / "guide.json").read_bytes() == canonical_json(guide)
+        assert (folder / "qr.svg").read_bytes() == qr_svg(f"http://localhost:8000/g/{guide.code}")
+        assert fingerprint in (folder / "guide.md").read_text(encoding="utf-8")
+
+    index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    departments = [a["href"] for a in index.select(".dept-grid a")]
+    assert departments and all(href.startswith("departments/") for href in departments)
+    assert broken_links(out) == []
+
+    sitemap = ET.parse(out / "sitemap.xml").getroot()
+    locations = {loc.text for loc in sitemap.iter(f"{SITEMAP}loc")}
+    assert {f"http://localhost:8000/g/{g.code}" for g, _ in guides} <= locations
+    assert "http://localhost:8000/" in locations
+    assert all(loc.startswith("http://localhost:8000/") for loc in locations)
+
+    again = await export_site(out, seeded_db.settings)
+    assert again.counts == (0, written, 0)
+
+
+async def test_a_changed_item_rewrites_only_its_files_and_the_indexes(small_db, tmp_path):
+    out = tmp_path / "site"
+    first = await export_site(out, small_db.settings)
+    assert first.counts[1:] == (0, 0)
+
+    await publish_new_edition("650100-SGSJ-001", promised_days=2)
+    second = await export_site(out, small_db.settings)
+    item = "g/650100-SGSJ-001"
+    assert sorted(second.written) == sorted(
+        [
+            f"{item}/index.html",
+            f"{item}/print.html",
+            f"{item}/guide.json",
+            f"{item}/guide.md",
+            "departments/SGSJ.html",  # lists the promised days
+            "sitemap.xml",  # the guide's lastmod
+        ]
+    )
+    assert second.removed == []  # the QR code of the stable address is unchanged: skipped
+    assert f"{item}/qr.svg" in second.skipped and f"{item}/qr.png" in second.skipped
+
+    await ServiceItem.update({ServiceItem.withdrawn: True}).where(ServiceItem.code == "650102-TSQ-001")
+    third = await export_site(out, small_db.settings)
+    assert sorted(third.removed) == sorted(
+        ["departments/TSQ.html", *(f"g/650102-TSQ-001/{name}" for name in GUIDE_FILES)]
+    )
+    assert not (out / "g" / "650102-TSQ-001").exists()
+    assert "index.html" in third.written and "sitemap.xml" in third.written
+    assert broken_links(out) == []
+
+
+async def test_export_leaves_files_it_did_not_write_alone(small_db, tmp_path):
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "README.txt").write_text("mine", encoding="utf-8")
+    await export_site(out, small_db.settings)
+    await export_site(out, small_db.settings)
+    assert (out / "README.txt").read_text(encoding="utf-8") == "mine"
+
+
+async def test_cmd_export_reports_in_chinese(small_db, tmp_path, capsys):
+    args = argparse.Namespace(dir=str(tmp_path / "site"))
+    assert await asyncio.to_thread(cmd_export, small_db.settings, args) == 0
+    first = capsys.readouterr().out
+    assert "写入" in first and "跳过 0 个未变文件" in first
+    assert await asyncio.to_thread(cmd_export, small_db.settings, args) == 0
+    assert "写入 0 个文件" in capsys.readouterr().out
+
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    not_a_folder = argparse.Namespace(dir=str(tmp_path / "a-file"))
+    assert await asyncio.to_thread(cmd_export, small_db.settings, not_a_folder) == 1
+    assert "不是文件夹" in capsys.readouterr().err
+
+
+def test_progress_bar():
+    stream = io.StringIO()
+    draw = progress_bar(stream, width=10)
+    draw(45, 90)
+    draw(90, 90)
+    assert stream.getvalue() == "\r[#####.....] 45/90\r[##########] 90/90\n"
