@@ -45,8 +45,9 @@ def published_local(guide: Guide) -> str:
 
 
 def qr_inline(guide: Guide, urls: Urls) -> Markup:
-    """The guide's QR code as inline SVG markup (same bytes as /g/{code}/qr.svg)."""
-    svg = qr_svg(urls.guide_absolute(guide.code)).decode("utf-8")
+    """The printed guide's QR code as inline SVG: the stable address plus `?v=` the printed
+    version (the item's own /g/{code}/qr.svg stays version-free and byte-identical)."""
+    svg = qr_svg(urls.guide_printed(guide.code, guide.version)).decode("utf-8")
     return Markup(svg.replace("<svg ", '<svg class="qr" role="img" aria-hidden="true" ', 1))
 
 

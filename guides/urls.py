@@ -38,6 +38,11 @@ class Urls:
         """What a QR code and a printed page carry."""
         return self.public_url.rstrip("/") + f"/g/{quote(code)}"
 
+    def guide_printed(self, code: str, version: int) -> str:
+        """What a printed guide carries: the stable address plus the version on the paper, so the
+        page can tell a reader holding an old printout what has changed since."""
+        return f"{self.guide_absolute(code)}?v={version}"
+
     def print(self, code: str) -> str:
         return f"/g/{quote(code)}/print"
 

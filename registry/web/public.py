@@ -26,6 +26,18 @@ class GoneException(HTTPException):
     status_code = 410
 
 
+async def _outdated_paper(code: str, printed: str | None, current: int) -> dict | None:
+    """When a printout older than the current edition is scanned: what has changed since."""
+    if not printed or not printed.isdigit() or int(printed) >= current:
+        return None
+    since = [e for e in await queries.item_history(code) if e.version_after > int(printed)]
+    return {
+        "printed": int(printed),
+        "current": current,
+        "changes": [(e.version_after, e.effective_at, line) for e in reversed(since) for line in e.lines],
+    }
+
+
 class PublicController(Controller):
     include_in_schema = False
 
@@ -73,7 +85,8 @@ class PublicController(Controller):
         return Template("items.html", context=context, headers=headers, status_code=400 if errors else 200)
 
     @get("/g/{code:str}", name="guide")
-    async def guide(self, code: FromPath[str]) -> Template | Redirect:
+    async def guide(self, code: FromPath[str], v: FromQuery[str | None] = None) -> Template | Redirect:
+        """`v`: the version printed on a paper guide (its QR code carries it)."""
         found = await queries.published_guide(code)
         canonical = code.strip().upper()
         # Codes are upper case; a hand-typed "650100-sgsj-001" still finds its guide.
@@ -104,6 +117,7 @@ class PublicController(Controller):
                 "fingerprint": found.fingerprint,
                 "published_local": guide.published_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
                 "announcement": announcement,
+                "outdated": await _outdated_paper(code, v, guide.version),
             },
         )
 

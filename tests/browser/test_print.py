@@ -60,10 +60,10 @@ async def test_a_typical_guide_prints_on_at_most_two_a4_pages(live_server, brows
     )
     await page.screenshot(path=artifacts / f"print-{code}.png", full_page=True)
 
-    # The QR code on the paper, as Chromium draws it, reads as the stable address.
+    # The QR code on the paper, as Chromium draws it, reads as the stable address + printed version.
     shot = await page.locator(".print-qr svg").screenshot(scale="device")
     (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
-    assert decoded.text == f"http://localhost:8000/g/{code}"
+    assert decoded.text == f"http://localhost:8000/g/{code}?v=1"
 
 
 async def test_the_print_page_also_reads_on_a_phone(live_server, browser):

@@ -174,9 +174,10 @@ async def test_print_page_is_standalone_a4_with_qr_and_fingerprint(small_client)
     assert page.select_one("article.guide")["data-fingerprint"] == fp
     assert page.select_one(".print-foot code").get_text() == fp
     assert page.select_one(".print-version").get_text() == "第 1 版"
-    assert page.select_one(".print-address").get_text() == ADDRESS
+    # Paper carries the stable address plus the printed version (version-aware paper).
+    assert page.select_one(".print-address").get_text() == f"{ADDRESS}?v=1"
     inline = str(page.select_one(".print-qr svg"))
-    assert page.select_one(".print-qr svg path")["d"] in qr_svg(ADDRESS).decode()
+    assert page.select_one(".print-qr svg path")["d"] in qr_svg(f"{ADDRESS}?v=1").decode()
     assert "qr" in inline
     assert all(d.has_attr("open") for d in page.select("details.faq"))
     sheets = [link["href"] for link in page.select("link[rel=stylesheet]")]
@@ -221,7 +222,25 @@ def markdown_facts(text: str) -> tuple[str, list[str], int]:
 
 
 async def test_every_channel_shows_the_same_guide_for_every_seeded_item(client):
-    for item in read_seeds(SEEDS).items:
+    from datetime import UTC, datetime
+
+    from registry import screens
+    from registry.changes import Actor
+
+    items = read_seeds(SEEDS).items
+    # One counter screen showing every seeded guide: its slides are the screen channel.
+    await screens.save_window(
+        Actor(None, "admin", "admin"),
+        code="ALL",
+        name="全部",
+        hall="测试",
+        interval_seconds=20,
+        item_codes=[i.code for i in items],
+        now=datetime.now(UTC),
+    )
+    screen = soup(await client.get("/screen/ALL", headers={"HX-Request": "true"}))
+    slides = {s.select_one("article.guide")["data-fingerprint"]: s for s in screen.select("section.slide")}
+    for item in items:
         code = item.code
         hall = soup(await client.get(f"/g/{code}"))
         printed_response = await client.get(f"/g/{code}/print")
@@ -236,6 +255,7 @@ async def test_every_channel_shows_the_same_guide_for_every_seeded_item(client):
         )
         assert hall_facts(hall) == from_json, code
         assert hall_facts(printed) == from_json, code
+        assert hall_facts(slides[from_json[0]]) == from_json, code
         assert markdown_facts(markdown.text) == from_json, code
         assert printed.select_one(".print-foot code").get_text() == from_json[0], code
         ld = json.loads(hall.select_one('script[type="application/ld+json"]').string)

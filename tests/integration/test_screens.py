@@ -94,3 +94,27 @@ async def test_bad_window_configuration_is_refused(window):
 
 async def test_unknown_window_is_a_404(small_client):
     assert (await small_client.get("/screen/NOPE")).status_code == 404
+
+
+async def test_an_old_printout_is_told_what_changed(small_client, window):
+    """The print's QR carries ?v=N; scanning an old one shows what changed since."""
+    print_page = BeautifulSoup((await small_client.get(f"/g/{ITEMS[0]}/print")).text, "html.parser")
+    assert print_page.select_one(".print-address").get_text().endswith(f"/g/{ITEMS[0]}?v=1")
+    current = await small_client.get(f"/g/{ITEMS[0]}?v=1")
+    assert BeautifulSoup(current.text, "html.parser").select_one(".outdated") is None
+
+    editor = await actor(
+        await create_user("li", role="editor", password="x" * 12, departments=["SGSJ"], now=NOW)
+    )
+    item = await ServiceItem.select().where(ServiceItem.code == ITEMS[0]).first()
+    content = dataclasses.replace(await changes.edition_content(item["current_edition"]), promised_days=1)
+    await changes.save_draft(editor, ITEMS[0], content, base_lock_version=None, now=NOW)
+    await changes.submit(editor, ITEMS[0], change_note="提速", effective_at=NOW.date(), now=NOW)
+    await changes.approve(window, ITEMS[0], effective_at=None, now=NOW, calendar=Calendar.load())
+
+    old = BeautifulSoup((await small_client.get(f"/g/{ITEMS[0]}?v=1")).text, "html.parser")
+    banner = old.select_one(".outdated").get_text(" ", strip=True)
+    assert "纸质指南为第 1 版，现行为第 2 版" in banner
+    assert "承诺办结时限：3 个工作日 → 1 个工作日" in banner
+    # The item's own QR code did not change with the content.
+    assert (await small_client.get(f"/g/{ITEMS[0]}?v=abc")).status_code == 200
