@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,9 @@ from registry.web.staff import StaffController
 from registry.web.staff_api import StaffApiController
 
 log = logging.getLogger("onetrip")
+# Sessions and CSRF are meant for the staff paths only (registry/web/auth.py NOT_STAFF); Litestar
+# warns that such an exclude pattern "matches all paths" because it also matches "/".
+warnings.filterwarnings("ignore", message=r"Middleware '\w+' exclude pattern .* greedily matches")
 STATIC_DIR = PROJECT_ROOT / "static"
 SWAGGER = "/static/vendor/swagger-ui-5.18.2"
 

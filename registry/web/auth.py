@@ -27,6 +27,8 @@ from registry.changes import Actor
 from registry.settings import Settings
 
 THROTTLE_SECONDS = 15 * 60
+# Sessions and CSRF cookies only where staff work: the public pages stay cookie-free and cacheable.
+NOT_STAFF = r"^/(?!staff|login|logout)"
 
 
 def secret_for(settings: Settings) -> str:
@@ -55,7 +57,7 @@ def session_config(settings: Settings) -> ServerSideSessionConfig:
         httponly=True,
         samesite="lax",
         secure=settings.public_url.startswith("https://"),
-        exclude=["/api", "/static", "/healthz"],
+        exclude=[NOT_STAFF],
     )
 
 
@@ -65,7 +67,7 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_name="onetrip_csrf",
         cookie_secure=settings.public_url.startswith("https://"),
         cookie_samesite="lax",
-        exclude=["/api"],
+        exclude=[NOT_STAFF],  # the API authenticates with bearer tokens, not cookies
     )
 
 

@@ -146,3 +146,11 @@ async def test_openapi_schema_and_health(small_client):
     assert ui.status_code == 200
     assert "cdn" not in ui.text.lower()  # the halls' networks are closed: vendored assets only
     assert (await small_client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_public_pages_set_no_cookies(small_client):
+    for path in ("/", "/items", "/g/650100-SGSJ-001", "/api/items"):
+        response = await small_client.get(path)
+        assert "set-cookie" not in response.headers, path
+    login = await small_client.get("/login")
+    assert "onetrip_csrf" in login.headers.get("set-cookie", "")
