@@ -33,6 +33,7 @@ from registry.web.api import ApiController
 from registry.web.auth import AuthController, csrf_config, session_config, stores
 from registry.web.channels import ChannelController
 from registry.web.errors import domain_error_handler, http_exception_handler, internal_error_handler
+from registry.web.metrics import MetricsController
 from registry.web.public import PublicController
 from registry.web.screen import ScreenAdminController, ScreenController
 from registry.web.staff import StaffController
@@ -111,6 +112,7 @@ def create_app(
             AdminController,
             ScreenController,
             ScreenAdminController,
+            MetricsController,
             healthz,
             create_static_files_router(
                 path="/static", directories=[Path(STATIC_DIR)], include_in_schema=False

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,9 @@ from registry.content import (
 from registry.db import write_transaction
 from registry.errors import DomainError, ValidationError
 from registry.snapshot import Catalogue, DocumentInfo, MaterialInfo, build_guide
-from registry.tables import Department, Edition, LegalDocument, Level, Material, ServiceItem
+from registry.tables import Department, Edition, LegalDocument, Level, Material, ServiceItem, Target
 
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 DEPARTMENT_KINDS = ("部门", "区", "县", "开发区", "企业")
 MATERIAL_KINDS = ("证照", "证明", "申请表", "其他")
 DOCUMENT_KINDS = ("法律", "行政法规", "地方性法规", "部门规章", "地方政府规章", "规范性文件")
@@ -92,12 +93,21 @@ class SeedItem:
     file: str
 
 
+@dataclass(frozen=True, slots=True)
+class SeedTarget:
+    level: str
+    percent: int
+    deadline: date
+    note: str
+
+
 @dataclass
 class SeedBundle:
     departments: list[SeedDepartment] = field(default_factory=list)
     materials: list[SeedMaterial] = field(default_factory=list)
     documents: list[SeedDocument] = field(default_factory=list)
     items: list[SeedItem] = field(default_factory=list)
+    targets: list[SeedTarget] = field(default_factory=list)
 
 
 @dataclass
@@ -117,7 +127,7 @@ class SeedReport:
 
     def lines(self) -> list[str]:
         out = []
-        for kind in ("departments", "documents", "materials", "items"):
+        for kind in ("departments", "documents", "materials", "items", "targets"):
             out.append(
                 _(
                     "{kind}：新增 {c}，更新 {u}，未变 {n}",
@@ -142,6 +152,7 @@ KIND_LABELS = {
     "documents": "法律依据",
     "materials": "材料目录",
     "items": "服务事项",
+    "targets": "目标",
 }
 
 
@@ -369,6 +380,28 @@ def read_seeds(root: Path) -> SeedBundle:
                 )
         bundle.items.append(SeedItem(code, department, item_type, content, file))
 
+    seen_targets: dict[str, str] = {}
+    for file, entry, data in _entries(root, "targets", "target", problems):
+        where = (file, entry)
+        _check_unknown(data, {"level", "percent", "deadline", "note"}, where, problems)
+        level = _text(data, "level", where, problems, choices=tuple(lv.value for lv in Level))
+        percent = data.get("percent")
+        if isinstance(percent, bool) or not isinstance(percent, int) or not 1 <= percent <= 100:
+            problems.append(Problem(*where, "percent", _("应为 1 到 100 之间的整数")))
+            percent = 0
+        deadline = _optional_date(data, "deadline", where, problems)
+        if deadline is None and "deadline" not in data:
+            problems.append(Problem(*where, "deadline", _("必填")))
+        _unique(seen_targets, f"{level} {deadline}", where, "deadline", problems)
+        bundle.targets.append(
+            SeedTarget(
+                level,
+                percent,
+                deadline or date(1970, 1, 1),
+                _text(data, "note", where, problems, required=False),
+            )
+        )
+
     if problems:
         raise SeedError(problems)
     return bundle
@@ -394,6 +427,23 @@ async def _upsert(table: type, rows: list[dict[str, Any]], report: SeedReport, k
     if new:
         await table.insert(*new)
     return {r["code"]: r["id"] for r in await table.select(table.id, table.code)}
+
+
+async def _upsert_targets(targets: list[SeedTarget], report: SeedReport) -> None:
+    """Targets are keyed by (level, deadline); admins may add more, which seeding leaves alone."""
+    existing = {(r["level"], r["deadline"]): r for r in await Target.select()}
+    for t in targets:
+        old = existing.get((t.level, t.deadline))
+        if old is None:
+            await Target.insert(Target(level=t.level, percent=t.percent, deadline=t.deadline, note=t.note))
+            report.count("created", "targets")
+        elif (old["percent"], old["note"]) != (t.percent, t.note):
+            await Target.update({Target.percent: t.percent, Target.note: t.note}).where(
+                Target.id == old["id"]
+            )
+            report.count("updated", "targets")
+        else:
+            report.count("unchanged", "targets")
 
 
 def department_ref(row: Mapping[str, Any]) -> DepartmentRef:
@@ -460,6 +510,7 @@ async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update
             report,
             "materials",
         )
+        await _upsert_targets(bundle.targets, report)
         ids = RefIds(materials=mat_ids, documents=doc_ids)
         catalogue = await load_catalogue()
         departments = {r["code"]: r for r in await Department.select()}
@@ -485,7 +536,7 @@ async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update
                     content=seed.content,
                     catalogue=catalogue,
                     ids=ids,
-                    now=now,
+                    now=historical(now, seed.content.effective_at),
                 )
                 report.count("created", "items")
                 continue
@@ -510,6 +561,13 @@ async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update
                 report.count("unchanged", "items")
                 report.differs.append(seed.code)
     return report
+
+
+def historical(now: datetime, effective_at: date) -> datetime:
+    """Seed data describes guides already in force: treat one as published when it took effect
+    (so metrics "as of" a past date see it), never later than now."""
+    start = datetime.combine(effective_at, time(0), tzinfo=CHINA)
+    return min(now, start)
 
 
 async def _current(edition_id: int | None) -> Guide | None:

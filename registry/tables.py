@@ -216,6 +216,20 @@ class ScreenCheckin(Table):
     client = Varchar(length=200, default="")
 
 
+class Target(Table):
+    """A 最多跑一次 target: `percent` of a level's items need at most one trip by `deadline`.
+
+    Data, not code: seeded from seeds/targets.toml, editable by admins. For the city level the
+    target applies to the city-level departments together; for the district level, to each
+    district-level unit.
+    """
+
+    level = Varchar(length=16, choices=Level)
+    percent = Integer()
+    deadline = Date()
+    note = Text(default="")
+
+
 class ChangeRecord(Table):
     """变更记录: one published change, in an append-only, hash-chained log.
 
@@ -256,5 +270,6 @@ TABLES: tuple[type[Table], ...] = (
     Window,
     WindowItem,
     ScreenCheckin,
+    Target,
     ChangeRecord,
 )

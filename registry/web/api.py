@@ -95,6 +95,22 @@ class ApiController(Controller):
             raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))
         return {**found.guide.to_dict(), "fingerprint": found.fingerprint}
 
+    @get("/metrics", summary="最多跑一次 rates against the targets, as of a date")
+    async def metrics_json(
+        self,
+        as_of: FromQuery[str | None] = None,
+        level: FromQuery[str | None] = None,
+        department: FromQuery[str | None] = None,
+    ) -> dict[str, Any]:
+        """`as_of` YYYY-MM-DD (default today, Asia/Shanghai); `level` city|district and
+        `department` (a unit code) narrow the `units` list. A district-level unit's target applies
+        to each unit; the city level's to the city-level departments together."""
+        from registry import metrics
+        from registry.web.metrics import _as_of
+
+        report = await metrics.report(_as_of(as_of))
+        return metrics.narrowed(report, level=level or None, department=department or None)
+
     @get("/departments", summary="Departments and district-level units with item counts")
     async def departments(self) -> list[queries.DepartmentSummary]:
         return await queries.department_summaries()

@@ -18,7 +18,7 @@ async def table_counts() -> dict[str, int]:
 
 async def test_seeding_twice_changes_nothing(db):
     first = await load_seeds(SMALL_SEEDS)
-    assert first.created == {"departments": 2, "documents": 1, "materials": 3, "items": 3}
+    assert first.created == {"departments": 2, "documents": 1, "materials": 3, "items": 3, "targets": 2}
     before = await table_counts()
     snapshots = await Edition.select(Edition.fingerprint).order_by(Edition.id)
     second = await load_seeds(SMALL_SEEDS)

@@ -1,0 +1,355 @@
+"""最多跑一次 metrics (seed item 27), as of any date.
+
+"In force on D" = for each item, the highest-versioned edition that had been published by the end
+of D (Beijing time) and whose effective date is on or before D; an item whose edition in force is a
+withdrawal does not count. So a past date gives the answer that was true then.
+
+Targets are data (registry.tables.Target). The city level's target applies to the city-level
+departments together; the district level's target to each district-level unit, where a
+development zone run by a district's administration counts with that district.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from guides.i18n import _
+from registry.tables import ChangeRecord, Department, Edition, Target
+
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+MET, MISSED, PENDING = "达标", "未达标", "未到期"
+
+
+@dataclass(frozen=True, slots=True)
+class InForce:
+    code: str
+    name: str
+    department: str
+    trips: int
+    trips_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    items: int = 0
+    trips_0: int = 0
+    trips_1: int = 0
+    trips_2_plus: int = 0
+
+    @property
+    def at_most_once(self) -> int:
+        return self.trips_0 + self.trips_1
+
+    @property
+    def rate(self) -> float | None:
+        return self.at_most_once / self.items if self.items else None
+
+    def add(self, trips: int) -> Counts:
+        return Counts(
+            self.items + 1,
+            self.trips_0 + (trips == 0),
+            self.trips_1 + (trips == 1),
+            self.trips_2_plus + (trips >= 2),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    percent: int
+    deadline: date
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.percent / 100
+
+
+def status(rate: float | None, goal: Goal | None, as_of: date) -> str | None:
+    if goal is None or rate is None:
+        return None
+    if rate >= goal.rate:
+        return MET
+    return PENDING if as_of <= goal.deadline else MISSED
+
+
+def goal_for(goals: Iterable[Goal], as_of: date) -> Goal | None:
+    """The binding goal on `as_of`: the latest one already due, else the next one coming."""
+    goals = sorted(goals, key=lambda g: g.deadline)
+    due = [g for g in goals if g.deadline <= as_of]
+    if due:
+        return due[-1]
+    return goals[0] if goals else None
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    code: str  # the department, or for a district with a co-administered zone, the district
+    name: str
+    level: str
+    members: tuple[str, ...]  # department codes counted in this unit
+
+
+@dataclass(frozen=True, slots=True)
+class UnitResult:
+    unit: Unit
+    counts: Counts
+    goal: Goal | None
+    status: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "department": self.unit.code,
+            "name": self.unit.name,
+            "level": self.unit.level,
+            "members": list(self.unit.members),
+            **_counts_dict(self.counts),
+            "target": self.goal.rate if self.goal else None,
+            "deadline": self.goal.deadline if self.goal else None,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LevelResult:
+    level: str
+    counts: Counts
+    goal: Goal | None
+    status: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            **_counts_dict(self.counts),
+            "target": self.goal.rate if self.goal else None,
+            "deadline": self.goal.deadline if self.goal else None,
+            "status": self.status,
+        }
+
+
+def _counts_dict(c: Counts) -> dict[str, Any]:
+    return {
+        "items": c.items,
+        "trips_0": c.trips_0,
+        "trips_1": c.trips_1,
+        "trips_2_plus": c.trips_2_plus,
+        "rate": round(c.rate, 4) if c.rate is not None else None,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    as_of: date
+    levels: list[LevelResult]
+    units: list[UnitResult]
+    city_wide: Counts
+    items: list[InForce] = field(default_factory=list)
+
+    def unit(self, code: str) -> UnitResult | None:
+        return next((u for u in self.units if u.unit.code == code), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of,
+            "levels": [lv.to_dict() for lv in self.levels],
+            "units": [u.to_dict() for u in self.units],
+            "city_wide": _counts_dict(self.city_wide),
+        }
+
+
+def compute(
+    as_of: date,
+    items: list[InForce],
+    units: list[Unit],
+    goals: Mapping[str, list[Goal]],
+    *,
+    overrides: Mapping[str, int] | None = None,
+) -> Report:
+    """The pure calculation. `overrides` ("what if") replaces trip counts; nothing is saved."""
+    if overrides:
+        items = [replace(i, trips=overrides[i.code]) if i.code in overrides else i for i in items]
+    by_department: dict[str, Counts] = defaultdict(Counts)
+    for item in items:
+        by_department[item.department] = by_department[item.department].add(item.trips)
+    unit_results = []
+    for unit in units:
+        counts = Counts()
+        for member in unit.members:
+            c = by_department.get(member, Counts())
+            counts = Counts(
+                counts.items + c.items,
+                counts.trips_0 + c.trips_0,
+                counts.trips_1 + c.trips_1,
+                counts.trips_2_plus + c.trips_2_plus,
+            )
+        goal = goal_for(goals.get(unit.level, []), as_of)
+        unit_results.append(UnitResult(unit, counts, goal, status(counts.rate, goal, as_of)))
+    levels = []
+    for level in ("city", "district"):
+        results = [u for u in unit_results if u.unit.level == level]
+        counts = Counts(*(sum(getattr(u.counts, f) for u in results) for f in Counts.__dataclass_fields__))
+        goal = goal_for(goals.get(level, []), as_of)
+        if level == "city":
+            level_status = status(counts.rate, goal, as_of)
+        else:
+            # Each district-level unit must reach the target: the level is met when all are.
+            statuses = [u.status for u in results if u.status is not None]
+            if not statuses:
+                level_status = None
+            elif all(s == MET for s in statuses):
+                level_status = MET
+            elif MISSED in statuses:
+                level_status = MISSED
+            else:
+                level_status = PENDING
+        levels.append(LevelResult(level, counts, goal, level_status))
+    city_wide = Counts(*(sum(getattr(lv.counts, f) for lv in levels) for f in Counts.__dataclass_fields__))
+    return Report(as_of, levels, unit_results, city_wide, items)
+
+
+# ---- loading ----------------------------------------------------------------------------
+
+
+def end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=CHINA)
+
+
+async def published_editions() -> list[dict[str, Any]]:
+    """Every edition ever published, with what the metrics need (one query)."""
+    return await Edition.select(
+        Edition.item.code,
+        Edition.item.department.code,
+        Edition.name,
+        Edition.version,
+        Edition.trips,
+        Edition.trips_reason,
+        Edition.effective_at,
+        Edition.published_at,
+        Edition.withdraw,
+    ).where(Edition.published_at.is_not_null())
+
+
+def in_force(editions: list[dict[str, Any]], as_of: date) -> list[InForce]:
+    cutoff = end_of(as_of)
+    best: dict[str, dict[str, Any]] = {}
+    for e in editions:
+        if e["effective_at"] <= as_of and e["published_at"] < cutoff:
+            code = e["item.code"]
+            if code not in best or e["version"] > best[code]["version"]:
+                best[code] = e
+    return sorted(
+        (
+            InForce(code, e["name"], e["item.department.code"], e["trips"], e["trips_reason"])
+            for code, e in best.items()
+            if not e["withdraw"]
+        ),
+        key=lambda i: i.code,
+    )
+
+
+async def load_units() -> list[Unit]:
+    departments = await Department.select().order_by(Department.position)
+    names = {d["code"]: d["short_name"] for d in departments}
+    zones: dict[str, list[str]] = defaultdict(list)
+    for d in departments:
+        if d["shares_administration_with"]:
+            zones[d["shares_administration_with"]].append(d["code"])
+    units = []
+    for d in departments:
+        if d["shares_administration_with"]:
+            continue  # counted with the district that administers it
+        members = (d["code"], *zones.get(d["code"], []))
+        name = d["short_name"]
+        if len(members) > 1:
+            name = _("{d}（含{z}）", d=name, z="、".join(names[z] for z in members[1:]))
+        units.append(Unit(d["code"], name, d["level"], members))
+    return units
+
+
+async def load_goals() -> dict[str, list[Goal]]:
+    goals: dict[str, list[Goal]] = defaultdict(list)
+    for t in await Target.select().order_by(Target.deadline):
+        goals[t["level"]].append(Goal(t["percent"], t["deadline"], t["note"]))
+    return dict(goals)
+
+
+async def report(as_of: date, *, overrides: Mapping[str, int] | None = None) -> Report:
+    editions = await published_editions()
+    return compute(
+        as_of, in_force(editions, as_of), await load_units(), await load_goals(), overrides=overrides
+    )
+
+
+def month_ends(as_of: date, months: int = 24) -> list[date]:
+    """The last day of each of the `months` months up to and including as_of's month."""
+    ends = []
+    year, month = as_of.year, as_of.month
+    for _i in range(months):
+        nxt = date(year + (month == 12), month % 12 + 1, 1)
+        ends.append(min(nxt - timedelta(days=1), as_of))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return list(reversed(ends))
+
+
+async def trend(as_of: date, months: int = 24) -> list[tuple[date, Report]]:
+    editions = await published_editions()
+    units, goals = await load_units(), await load_goals()
+    return [(d, compute(d, in_force(editions, d), units, goals)) for d in month_ends(as_of, months)]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeliness:
+    month: str
+    on_time: int
+    late: int
+    pending: int = 0
+
+
+async def timeliness(as_of: date, months: int = 12) -> list[Timeliness]:
+    """Share of publications made within their one-working-day deadline, by month of approval.
+    Seed data is left out: it was never approved here."""
+    rows = await ChangeRecord.select(
+        ChangeRecord.approved_at, ChangeRecord.published_at, ChangeRecord.publish_deadline
+    ).where(ChangeRecord.editor != "seed")
+    pending_rows = await Edition.select(Edition.approved_at, Edition.publish_deadline).where(
+        Edition.status == "approved"
+    )
+    wanted = [f"{d.year:04d}-{d.month:02d}" for d in month_ends(as_of, months)]
+    buckets = {m: [0, 0, 0] for m in wanted}
+    now = end_of(as_of)
+    for r in rows:
+        month = r["approved_at"].astimezone(CHINA).strftime("%Y-%m")
+        if month in buckets and r["published_at"] < now:
+            buckets[month][0 if r["published_at"] <= r["publish_deadline"] else 1] += 1
+    for r in pending_rows:
+        if r["approved_at"] is None:
+            continue
+        month = r["approved_at"].astimezone(CHINA).strftime("%Y-%m")
+        if month in buckets:
+            late = r["publish_deadline"] is not None and now > r["publish_deadline"]
+            buckets[month][1 if late else 2] += 1
+    return [Timeliness(m, *buckets[m]) for m in wanted]
+
+
+def narrowed(report: Report, *, level: str | None, department: str | None) -> dict[str, Any]:
+    """The report as JSON, narrowed to a level and/or one unit (by its code or a member's)."""
+    from registry.errors import FieldError, ValidationError
+
+    if level not in (None, "city", "district"):
+        raise ValidationError([FieldError("level", _("层级应为 city（市级）或 district（区县级）"))])
+    data = report.to_dict()
+    if level:
+        data["units"] = [u for u in data["units"] if u["level"] == level]
+        data["levels"] = [lv for lv in data["levels"] if lv["level"] == level]
+    if department:
+        data["units"] = [u for u in data["units"] if department in (u["department"], *u["members"])]
+        if not data["units"]:
+            raise ValidationError([FieldError("department", _("没有编码为“{v}”的单位", v=department))])
+    return data
+
+
+def level_result(report: Report, level: str) -> LevelResult:
+    return next(lv for lv in report.levels if lv.level == level)

@@ -1,0 +1,115 @@
+"""最多跑一次 metrics: the public dashboard with drill-down and "what if", and its JSON."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from guides import charts
+from guides.i18n import _
+from guides.labels import level_label
+from registry import metrics
+from registry.errors import FieldError
+from registry.web.errors import BadRequest
+
+
+def _as_of(value: str | None) -> date:
+    if not value:
+        return datetime.now(metrics.CHINA).date()
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(_("日期格式有误"), [FieldError("as_of", _("日期格式应为 YYYY-MM-DD"))]) from None
+    if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+        raise BadRequest(_("日期超出范围"), [FieldError("as_of", _("请选择 2000 年到 2100 年之间的日期"))])
+    return day
+
+
+def _bars(report: metrics.Report, level: str) -> Any:
+    rows = [
+        charts.BarRow(
+            label=u.unit.name,
+            rate=u.counts.rate,
+            target=u.goal.rate if u.goal else None,
+            items=u.counts.items,
+            href=f"/metrics/unit/{u.unit.code}?as_of={report.as_of.isoformat()}",
+        )
+        for u in report.units
+        if u.unit.level == level and u.counts.items
+    ]
+    return charts.rate_bars(rows, title=_("{level}：最多跑一次比例与目标", level=level_label(level)))
+
+
+class MetricsController(Controller):
+    include_in_schema = False
+
+    @get("/metrics", name="metrics")
+    async def dashboard(self, as_of: FromQuery[str | None] = None) -> Template:
+        day = _as_of(as_of)
+        report = await metrics.report(day)
+        history = await metrics.trend(day)
+        trends = {}
+        for level in ("city", "district"):
+            points = [
+                charts.TrendPoint(
+                    d.strftime("%Y-%m"), next(lv for lv in r.levels if lv.level == level).counts.rate
+                )
+                for d, r in history
+            ]
+            goal = next(lv for lv in report.levels if lv.level == level).goal
+            trends[level] = charts.trend_line(
+                points,
+                target=goal.rate if goal else None,
+                title=_("{level}：近 24 个月最多跑一次比例", level=level_label(level)),
+            )
+        timely = await metrics.timeliness(day)
+        share = charts.share_bars(
+            [charts.ShareRow(t.month, t.on_time, t.late, t.pending) for t in timely],
+            title=_("审批后 1 个工作日内公开的比例（按批准月份）"),
+        )
+        return Template(
+            "metrics/dashboard.html",
+            context={
+                "report": report,
+                "bars": {level: _bars(report, level) for level in ("city", "district")},
+                "trends": trends,
+                "share": share,
+                "timely": timely,
+            },
+        )
+
+    @get("/metrics/unit/{code:str}", name="metrics_unit")
+    async def unit(
+        self, request: Request, code: FromPath[str], as_of: FromQuery[str | None] = None
+    ) -> Template:
+        day = _as_of(as_of)
+        report = await metrics.report(day)
+        result = report.unit(code)
+        if result is None:
+            raise NotFoundException(_("没有编码为“{code}”的单位。", code=code))
+        items = [i for i in report.items if i.department in result.unit.members]
+        overrides = {}
+        for item in items:
+            raw = request.query_params.get(f"t_{item.code}")
+            if raw not in (None, "") and raw.isdigit() and int(raw) <= 10 and int(raw) != item.trips:
+                overrides[item.code] = int(raw)
+        what_if = None
+        if overrides:
+            changed = metrics.compute(
+                day, report.items, [result.unit], await metrics.load_goals(), overrides=overrides
+            )
+            what_if = {"result": changed.units[0], "overrides": overrides}
+        return Template(
+            "metrics/unit.html",
+            context={
+                "report": report,
+                "result": result,
+                "items": sorted(items, key=lambda i: (-i.trips, i.code)),
+                "what_if": what_if,
+            },
+        )
