@@ -353,3 +353,40 @@ def narrowed(report: Report, *, level: str | None, department: str | None) -> di
 
 def level_result(report: Report, level: str) -> LevelResult:
     return next(lv for lv in report.levels if lv.level == level)
+
+
+async def save_target(
+    actor: Any, *, target_id: int | None, level: str, percent: str, deadline: str, note: str
+) -> None:
+    """Add (target_id None) or change a target. Admins only."""
+    from registry.changes import PermissionDenied
+    from registry.errors import FieldError, ValidationError
+    from registry.tables import Role
+
+    if actor.role != Role.admin:
+        raise PermissionDenied(_("只有管理员可以设置目标。"))
+    errors = []
+    if level not in ("city", "district"):
+        errors.append(FieldError("level", _("层级应为 city（市级）或 district（区县级）")))
+    if not percent.strip().isdigit() or not 1 <= int(percent) <= 100:
+        errors.append(FieldError("percent", _("应为 1 到 100 之间的整数")))
+    try:
+        day = date.fromisoformat(deadline.strip())
+    except ValueError:
+        errors.append(FieldError("deadline", _("日期格式应为 YYYY-MM-DD")))
+    if errors:
+        raise ValidationError(errors)
+    values = {
+        Target.level: level,
+        Target.percent: int(percent),
+        Target.deadline: day,
+        Target.note: note.strip(),
+    }
+    if target_id is None:
+        await Target.insert(Target(level=level, percent=int(percent), deadline=day, note=note.strip()))
+    else:
+        await Target.update(values).where(Target.id == target_id)
+
+
+async def list_targets() -> list[dict[str, Any]]:
+    return await Target.select().order_by(Target.level).order_by(Target.deadline)

@@ -70,6 +70,46 @@ class AdminController(Controller):
         await users.set_active(request.state.actor, username, form.get("active") == "true")
         return Redirect(path="/staff/users")
 
+    @get("/targets", name="staff_targets")
+    async def targets(self, request: Request) -> Template:
+        _admin(request)
+        return await self._targets_page(request, {}, {})
+
+    async def _targets_page(
+        self, request: Request, errors: dict, values: dict, status: int = 200
+    ) -> Template:
+        from registry import metrics
+
+        return Template(
+            "staff/targets.html",
+            context={
+                "actor": request.state.actor,
+                "targets": await metrics.list_targets(),
+                "errors": errors,
+                "values": values,
+            },
+            status_code=status,
+        )
+
+    @post("/targets", name="staff_targets_save")
+    async def save_target(self, request: Request) -> Template | Redirect:
+        from registry import metrics
+
+        form = await request.form()
+        values = {k: (form.get(k) or "") for k in ("id", "level", "percent", "deadline", "note")}
+        try:
+            await metrics.save_target(
+                request.state.actor,
+                target_id=int(values["id"]) if values["id"].isdigit() else None,
+                level=values["level"],
+                percent=values["percent"],
+                deadline=values["deadline"],
+                note=values["note"],
+            )
+        except ValidationError as exc:
+            return await self._targets_page(request, {e.field: e.message for e in exc.errors}, values, 400)
+        return Redirect(path="/staff/targets")
+
     @post("/materials", name="staff_material_add")
     async def add_material(self, request: Request) -> Redirect:
         form = await request.form()

@@ -121,3 +121,41 @@ async def test_dashboard_drill_down_and_what_if(small_client):
     assert again["units"][0]["rate"] == 0.0  # nothing was saved
     assert (await small_client.get("/metrics?as_of=yesterday")).status_code == 400
     assert (await small_client.get("/metrics/unit/NOPE")).status_code == 404
+
+
+async def test_an_admin_changes_a_target_and_the_metric_follows(small_client, small_db):
+    from tests.integration.test_staff_pages import csrf, login
+
+    now = datetime(2019, 3, 1, tzinfo=CST)
+    await create_user("root", role="admin", password="correct horse battery", now=now)
+    await create_user("li", role="editor", password="correct horse battery", departments=["SGSJ"], now=now)
+    await login(small_client, "li")
+    assert (await small_client.get("/staff/targets")).status_code == 403
+    await small_client.post("/logout", data={"_csrf_token": csrf(await small_client.get("/staff/"))})
+
+    await login(small_client, "root")
+    page = await small_client.get("/staff/targets")
+    token = csrf(page)
+    bad = await small_client.post(
+        "/staff/targets", data={"_csrf_token": token, "level": "district", "percent": "170", "deadline": "x"}
+    )
+    assert bad.status_code == 400
+    district_id = next(
+        r.select_one("input[name=id]")["value"]
+        for r in BeautifulSoup(page.text, "html.parser").select("tbody tr")
+        if r.select_one("option[selected]")["value"] == "district"
+    )  # each row's fields belong to the row's own form (form= attribute)
+    await small_client.post(
+        "/staff/targets",
+        data={
+            "_csrf_token": token,
+            "id": district_id,
+            "level": "district",
+            "percent": "1",
+            "deadline": "2018-12-31",
+            "note": "试行",
+        },
+    )
+    data = (await small_client.get("/api/metrics?as_of=2019-03-01&level=district")).json()
+    assert data["levels"][0]["target"] == 0.01
+    assert data["levels"][0]["status"] == "未达标"  # 0 % is still below 1 %
