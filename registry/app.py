@@ -36,6 +36,7 @@ from registry.web.errors import domain_error_handler, http_exception_handler, in
 from registry.web.metrics import MetricsController
 from registry.web.public import PublicController
 from registry.web.screen import ScreenAdminController, ScreenController
+from registry.web.spreadsheets import SpreadsheetController
 from registry.web.staff import StaffController
 from registry.web.staff_api import StaffApiController
 
@@ -113,6 +114,7 @@ def create_app(
             ScreenController,
             ScreenAdminController,
             MetricsController,
+            SpreadsheetController,
             healthz,
             create_static_files_router(
                 path="/static", directories=[Path(STATIC_DIR)], include_in_schema=False

@@ -226,6 +226,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = sub.add_parser("settings", help="list the settings and their environment variables")
     show.set_defaults(func=cmd_settings)
+
+    imp = sub.add_parser(
+        "import",
+        help="check an item workbook (dry run, changes nothing); --apply writes drafts; "
+        "--template FILE writes the empty template",
+    )
+    imp.add_argument("file", nargs="?", default=None, help="the .xlsx file to check or import")
+    imp.add_argument("--apply", action="store_true", help="create or update drafts (never publishes)")
+    imp.add_argument("--user", default=None, help="staff user to act as (required with --apply)")
+    imp.add_argument("--template", metavar="FILE", default=None, help="write the empty import template")
+    imp.set_defaults(func=cmd_import)
+
+    items_export = sub.add_parser(
+        "items-export", help="every current item as FILE.xlsx (the import template) or FILE.csv"
+    )
+    items_export.add_argument("file", help="FILE.xlsx, or FILE.csv (also writes FILE-materials.csv)")
+    items_export.set_defaults(func=cmd_export_items)
     return parser
 
 
@@ -233,6 +250,92 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PICCOLO_CONF", "registry.piccolo_conf")
     args = build_parser().parse_args(argv)
     return args.func(Settings.from_env(), args)
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    """`onetrip import FILE [--apply --user U]` and `onetrip import --template FILE`."""
+    from registry import spreadsheets
+
+    if args.template:
+        if args.file or args.apply:
+            print(_("--template 只生成空白模板，不能同时导入文件。"), file=sys.stderr)
+            return 2
+        try:
+            spreadsheets.write_template(args.template)
+        except OSError as exc:
+            print(_("无法写入模板：{error}", error=exc), file=sys.stderr)
+            return 1
+        print(_("已写入导入模板：{path}", path=args.template))
+        return 0
+    if not args.file:
+        print(_("请指定要导入的 .xlsx 文件，或用 --template FILE 生成空白模板。"), file=sys.stderr)
+        return 2
+    if args.apply and not args.user:
+        print(_("--apply 需要用 --user USERNAME 指明以哪位工作人员的身份导入。"), file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        print(_("找不到文件：{path}", path=path), file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        from registry.exporting import progress_bar
+        from registry.tables import User
+        from registry.users import actor as load_actor
+
+        who = None
+        if args.user:
+            row = await User.select(User.id).where(User.username == args.user).first()
+            who = await load_actor(row["id"]) if row else None
+            if who is None:
+                print(_("没有启用的工作人员账号“{u}”", u=args.user), file=sys.stderr)
+                return 2
+        plan = await spreadsheets.read_workbook(path)
+        drawn = [0, 0]
+        bar = progress_bar(sys.stdout) if sys.stdout.isatty() and len(plan.items) >= 50 else None
+
+        def progress(done: int, total: int) -> None:
+            drawn[:] = [done, total]
+            bar(done, total)
+
+        report = await spreadsheets.apply_import(
+            plan, who, datetime.now(UTC), dry_run=not args.apply, progress=progress if bar else None
+        )
+        if drawn[0] != drawn[1]:
+            print()  # the bar stopped early (a problem): end its line
+        for line in report.lines():
+            print(line)
+        if report.ok and not args.apply:
+            print(_("（试运行：加 --apply --user USERNAME 导入为草稿）"))
+        return 0 if report.ok else 1
+
+    _engine(settings)
+    return asyncio.run(run())
+
+
+def cmd_export_items(settings: Settings, args: argparse.Namespace) -> int:
+    """`onetrip items-export FILE.xlsx|FILE.csv`: every current item in the template's format."""
+    from registry import spreadsheets
+
+    target = Path(args.file)
+    suffix = target.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        print(_("文件名应以 .xlsx 或 .csv 结尾。"), file=sys.stderr)
+        return 2
+    _engine(settings)
+    try:
+        if suffix == ".xlsx":
+            count = asyncio.run(spreadsheets.export_items_xlsx(target))
+            written = [target]
+        else:
+            materials = target.with_name(f"{target.stem}-materials.csv")
+            count = asyncio.run(spreadsheets.export_items_csv(target, materials))
+            written = [target, materials]
+    except OSError as exc:
+        print(_("导出失败：{error}", error=exc), file=sys.stderr)
+        return 1
+    print(_("已导出 {n} 个事项：{files}", n=count, files="、".join(str(p) for p in written)))
+    return 0
 
 
 if __name__ == "__main__":

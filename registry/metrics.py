@@ -390,3 +390,50 @@ async def save_target(
 
 async def list_targets() -> list[dict[str, Any]]:
     return await Target.select().order_by(Target.level).order_by(Target.deadline)
+
+
+# ---- tables for spreadsheets ---------------------------------------------------------------
+
+TABLE_HEADERS = (
+    "层级",
+    "单位编码",
+    "单位",
+    "事项数",
+    "零跑动",
+    "跑一次",
+    "跑多次",
+    "最多跑一次比例",
+    "目标",
+    "期限",
+    "状态",
+)
+
+
+def table_rows(report: Report) -> list[list[Any]]:
+    """The metric tables as rows (levels, then units, then city-wide), for XLSX and CSV."""
+    from guides.labels import level_label
+
+    def row(level: str, code: str, name: str, c: Counts, goal: Goal | None, state: str | None) -> list[Any]:
+        return [
+            level,
+            code,
+            name,
+            c.items,
+            c.trips_0,
+            c.trips_1,
+            c.trips_2_plus,
+            c.rate if c.rate is not None else "",
+            goal.rate if goal else "",
+            goal.deadline.isoformat() if goal else "",
+            state or "",
+        ]
+
+    rows = [
+        row(level_label(lv.level), lv.level, _("合计"), lv.counts, lv.goal, lv.status) for lv in report.levels
+    ]
+    rows += [
+        row(level_label(u.unit.level), u.unit.code, u.unit.name, u.counts, u.goal, u.status)
+        for u in report.units
+    ]
+    rows.append(row(_("全市"), "ALL", _("全市"), report.city_wide, None, None))
+    return rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
@@ -13,7 +13,7 @@ from litestar.response import Template
 from guides import charts
 from guides.i18n import _
 from guides.labels import level_label
-from registry import metrics
+from registry import metrics, spreadsheets
 from registry.errors import FieldError
 from registry.web.errors import BadRequest
 
@@ -28,6 +28,13 @@ def _as_of(value: str | None) -> date:
     if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
         raise BadRequest(_("日期超出范围"), [FieldError("as_of", _("请选择 2000 年到 2100 年之间的日期"))])
     return day
+
+
+def _download(data: bytes, media_type: str, report: metrics.Report, ext: str) -> Response[bytes]:
+    name = f"onetrip-metrics-{report.as_of.isoformat()}.{ext}"
+    return Response(
+        data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 def _bars(report: metrics.Report, level: str) -> Any:
@@ -82,6 +89,25 @@ class MetricsController(Controller):
                 "timely": timely,
             },
         )
+
+    @get("/metrics/export.xlsx", name="metrics_xlsx")
+    async def export_xlsx(self, as_of: FromQuery[str | None] = None) -> Response[bytes]:
+        report = await metrics.report(_as_of(as_of))
+        sheet = spreadsheets.SheetSpec(
+            title=_("统计"),
+            headers=metrics.TABLE_HEADERS,
+            rows=metrics.table_rows(report),
+            text_columns=("单位编码", "期限"),
+            number_formats={"最多跑一次比例": "0.0%", "目标": "0%"},
+            widths={"单位": 24, "状态": 8},
+        )
+        return _download(spreadsheets.xlsx_bytes([sheet]), spreadsheets.XLSX_MEDIA_TYPE, report, "xlsx")
+
+    @get("/metrics/export.csv", name="metrics_csv")
+    async def export_csv(self, as_of: FromQuery[str | None] = None) -> Response[bytes]:
+        report = await metrics.report(_as_of(as_of))
+        data = spreadsheets.csv_bytes(metrics.TABLE_HEADERS, metrics.table_rows(report))
+        return _download(data, spreadsheets.CSV_MEDIA_TYPE, report, "csv")
 
     @get("/metrics/unit/{code:str}", name="metrics_unit")
     async def unit(

@@ -159,3 +159,23 @@ async def test_an_admin_changes_a_target_and_the_metric_follows(small_client, sm
     data = (await small_client.get("/api/metrics?as_of=2019-03-01&level=district")).json()
     assert data["levels"][0]["target"] == 0.01
     assert data["levels"][0]["status"] == "未达标"  # 0 % is still below 1 %
+
+
+async def test_metric_tables_download_as_xlsx_and_csv(small_client):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    response = await small_client.get("/metrics/export.xlsx?as_of=2019-03-01")
+    assert response.status_code == 200
+    assert "onetrip-metrics-2019-03-01.xlsx" in response.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = {r[1]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["TSQ"][3:] == (1, 0, 0, 1, 0, 0.7, "2018-12-31", "未达标")
+    assert rows["city"][3:8] == (2, 1, 1, 0, 1)
+    text = (await small_client.get("/metrics/export.csv?as_of=2019-03-01")).content.decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(text)))
+    assert table[0][:3] == ["层级", "单位编码", "单位"]
+    assert next(r for r in table if r[1] == "ALL")[:7] == ["全市", "ALL", "全市", "3", "1", "1", "1"]
+    assert (await small_client.get("/metrics/export.csv?as_of=2019-02-30")).status_code == 400
