@@ -20,7 +20,6 @@ from registry.app import create_app
 from registry.changes import SYSTEM, ConflictError
 from registry.tables import Edition, ServiceItem
 from registry.users import actor, create_user
-from registry.web.spreadsheets import SpreadsheetController
 from tests.conftest import SMALL_SEEDS
 from tests.integration.test_cli import onetrip
 from tests.unit.test_spreadsheets import ERROR_REPORT, error_workbook, item_row, make_workbook, material_row
@@ -286,8 +285,6 @@ async def test_export_leaves_out_withdrawn_items_and_drafts(people):
 @pytest.fixture
 async def web(people, small_db):
     app = create_app(small_db.settings, engine=small_db.engine, pool=False)
-    if not any(route.path == "/staff/import" for route in app.routes):
-        app.register(SpreadsheetController)  # until registry/app.py lists it
     async with AsyncTestClient(app=app) as client:
         yield client
 
