@@ -19,7 +19,7 @@ from registry.content import EditionContent, content_rule_errors, item_code_erro
 from registry.db import write_transaction
 from registry.diff import diff_guides, summarize
 from registry.errors import DomainError, FieldError, NotFound, ValidationError
-from registry.snapshot import Catalogue, build_guide
+from registry.snapshot import Catalogue, build_guide, department_ref
 from registry.tables import (
     ChangeKind,
     Citation,
@@ -100,7 +100,7 @@ async def ref_ids() -> RefIds:
     )
 
 
-async def _item(code: str) -> dict[str, Any]:
+async def item_row(code: str) -> dict[str, Any]:
     row = (
         await ServiceItem.select(
             ServiceItem.id,
@@ -123,14 +123,8 @@ async def _item(code: str) -> dict[str, Any]:
     return row
 
 
-def _department_ref(item: dict[str, Any]) -> DepartmentRef:
-    return DepartmentRef(
-        code=item["department.code"],
-        name=item["department.name"],
-        short_name=item["department.short_name"],
-        level=item["department.level"],
-        region=item["department.region"],
-    )
+def item_department(item: dict[str, Any]) -> DepartmentRef:
+    return department_ref(item, "department.")
 
 
 async def open_edition(item_id: int) -> dict[str, Any] | None:
@@ -342,7 +336,7 @@ async def _publish(
     guide = build_guide(
         code=item["code"],
         item_type=item["item_type"],
-        department=_department_ref(item),
+        department=item_department(item),
         version=version,
         content=content,
         catalogue=catalogue,
@@ -507,7 +501,7 @@ async def save_draft(
         raise ValidationError(errors)
     await check_references(content)
     async with write_transaction():
-        item = await _item(code)
+        item = await item_row(code)
         _require_edit(actor, item)
         if item["withdrawn"]:
             raise TransitionError(_("事项已取消，不能再修改。"))
@@ -585,7 +579,7 @@ async def create_item(
 async def request_withdrawal(actor: Actor, code: str, *, now: datetime) -> dict[str, Any]:
     """Start a withdrawal: a draft that, once approved and published, withdraws the item."""
     async with write_transaction():
-        item = await _item(code)
+        item = await item_row(code)
         _require_edit(actor, item)
         if item["withdrawn"] or item["current_edition"] is None:
             raise TransitionError(_("只有正在办理的事项才能申请取消。"))
@@ -614,7 +608,7 @@ async def submit(
     if len(note) > 2000:
         raise ValidationError([FieldError("change_note", _("过长（最多 {n} 字）", n=2000))])
     async with write_transaction():
-        item = await _item(code)
+        item = await item_row(code)
         _require_edit(actor, item)
         draft = await open_edition(item["id"])
         if draft is None or draft["status"] != EditionStatus.draft.value:
@@ -641,7 +635,7 @@ async def send_back(actor: Actor, code: str, *, reason: str, now: datetime) -> d
     if not reason:
         raise ValidationError([FieldError("reason", _("请填写退回原因"))])
     async with write_transaction():
-        item = await _item(code)
+        item = await item_row(code)
         edition = await open_edition(item["id"])
         if edition is None or edition["status"] != EditionStatus.in_review.value:
             raise TransitionError(_("没有待审核的版本。"))
@@ -669,7 +663,7 @@ async def approve(
     if not actor.can_review:
         raise PermissionDenied(_("只有审核人员可以批准。"))
     async with write_transaction():
-        item = await _item(code)
+        item = await item_row(code)
         edition = await open_edition(item["id"])
         if edition is None or edition["status"] != EditionStatus.in_review.value:
             raise TransitionError(_("没有待审核的版本。"))
@@ -696,7 +690,7 @@ async def _publish_approved(edition_id: int, *, now: datetime) -> Guide:
     from registry.tables import User
 
     e = await Edition.select().where(Edition.id == edition_id).first()
-    item = await _item(
+    item = await item_row(
         (await ServiceItem.select(ServiceItem.code).where(ServiceItem.id == e["item"]).first())["code"]
     )
     names = {
@@ -726,7 +720,7 @@ async def publish_held(actor: Actor, code: str, *, now: datetime) -> Guide:
     if not actor.can_review:
         raise PermissionDenied(_("只有审核人员可以发布。"))
     async with write_transaction():
-        item = await _item(code)
+        item = await item_row(code)
         edition = await open_edition(item["id"])
         if edition is None or edition["status"] != EditionStatus.approved.value:
             raise TransitionError(_("没有待发布的版本。"))

@@ -26,7 +26,7 @@ from registry.content import (
 )
 from registry.db import write_transaction
 from registry.errors import DomainError, ValidationError
-from registry.snapshot import Catalogue, DocumentInfo, MaterialInfo, build_guide
+from registry.snapshot import Catalogue, DocumentInfo, MaterialInfo, build_guide, department_ref
 from registry.tables import Department, Edition, LegalDocument, Level, Material, ServiceItem, Target
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -444,16 +444,6 @@ async def _upsert_targets(targets: list[SeedTarget], report: SeedReport) -> None
             report.count("updated", "targets")
         else:
             report.count("unchanged", "targets")
-
-
-def department_ref(row: Mapping[str, Any]) -> DepartmentRef:
-    return DepartmentRef(
-        code=row["code"],
-        name=row["name"],
-        short_name=row["short_name"],
-        level=row["level"],
-        region=row["region"],
-    )
 
 
 async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update: bool = False) -> SeedReport:

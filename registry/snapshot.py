@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from guides import Citation, DepartmentRef, Guide, GuideMaterial
 from registry.content import EditionContent
@@ -32,6 +34,17 @@ class Catalogue:
 
     materials: dict[str, MaterialInfo]
     documents: dict[str, DocumentInfo]
+
+
+def department_ref(row: Mapping[str, Any], prefix: str = "") -> DepartmentRef:
+    """A DepartmentRef from a row, whose keys may carry a join prefix ("department.")."""
+    return DepartmentRef(
+        code=row[f"{prefix}code"],
+        name=row[f"{prefix}name"],
+        short_name=row[f"{prefix}short_name"],
+        level=row[f"{prefix}level"],
+        region=row[f"{prefix}region"],
+    )
 
 
 def build_guide(

@@ -30,11 +30,11 @@ def _now() -> datetime:
 
 async def _preview(code: str, content) -> Guide:
     """The guide `content` would publish as, for diffs (never stored)."""
-    item = await changes._item(code)
+    item = await changes.item_row(code)
     return build_guide(
         code=code,
         item_type=item["item_type"],
-        department=changes._department_ref(item),
+        department=changes.item_department(item),
         version=0,
         content=content,
         catalogue=await load_catalogue(),
@@ -43,7 +43,7 @@ async def _preview(code: str, content) -> Guide:
 
 
 async def _edit_context(code: str, actor: changes.Actor, **extra: Any) -> dict[str, Any]:
-    item = await changes._item(code)
+    item = await changes.item_row(code)
     draft = await changes.open_edition(item["id"])
     if "values" not in extra:
         source = draft["id"] if draft else item["current_edition"]
@@ -226,7 +226,7 @@ class StaffController(Controller):
 
     @get("/review/{code:str}", name="staff_review")
     async def review(self, request: Request, code: FromPath[str]) -> Template:
-        item = await changes._item(code)
+        item = await changes.item_row(code)
         edition = await changes.open_edition(item["id"])
         before = await changes.current_guide(item["id"])
         after = await _preview(code, await changes.edition_content(edition["id"])) if edition else None

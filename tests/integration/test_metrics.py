@@ -49,7 +49,7 @@ async def test_a_published_change_counts_from_its_effective_date(small_db):
         await create_user("wang", role="editor", password="x" * 12, departments=["TSQ"], now=now)
     )
     reviewer = await actor(await create_user("zhao", role="reviewer", password="x" * 12, now=now))
-    item = await changes._item("650102-TSQ-001")
+    item = await changes.item_row("650102-TSQ-001")
     content = dataclasses.replace(
         await changes.edition_content(item["current_edition"]),
         trips=1,
