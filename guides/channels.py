@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta, timezone
 from types import MappingProxyType
 from typing import Any
 
 from jinja2 import Environment
 from markupsafe import Markup
 
+from guides.clock import local_time
 from guides.i18n import _
 from guides.qr import qr_png, qr_svg
 from guides.snapshot import Guide, canonical_json
 from guides.urls import Urls
 
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 DEFAULT_AREA = "乌鲁木齐市"
 
 Renderer = Callable[[Guide, str, Urls], bytes]
@@ -41,7 +40,7 @@ class Channel:
 
 def published_local(guide: Guide) -> str:
     """The publication time as the city reads it (Beijing time)."""
-    return guide.published_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return local_time(guide.published_at)
 
 
 def qr_inline(guide: Guide, urls: Urls) -> Markup:
@@ -112,7 +111,13 @@ def json_ld(guide: Guide, fingerprint: str, urls: Urls) -> dict[str, Any]:
 
 CHANNELS: Mapping[str, Channel] = MappingProxyType(
     {
-        "hall": Channel("hall", "text/html; charset=utf-8", "index.html", template="guides/hall.html"),
+        "hall": Channel(
+            "hall",
+            "text/html; charset=utf-8",
+            "index.html",
+            template="guides/hall.html",
+            extra_context=lambda guide, fingerprint, urls: {"json_ld": json_ld(guide, fingerprint, urls)},
+        ),
         "print": Channel(
             "print",
             "text/html; charset=utf-8",

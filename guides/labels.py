@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
+from guides.clock import local_time as local_time  # re-exported: a Jinja global
 from guides.i18n import _
-
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 LEVELS = {"city": "市级部门", "district": "区（县）级"}
 
@@ -40,8 +37,3 @@ def depth_label(depth: int) -> str:
 
 def copies_label(form: str, copies: int) -> str:
     return _("{form} {n} 份", form=_(form), n=copies)
-
-
-def local_time(moment: datetime) -> str:
-    """A timestamp as people in the hall read it: Beijing time, to the minute."""
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")

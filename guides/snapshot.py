@@ -1,4 +1,10 @@
-"""The Guide snapshot: everything one published guide shows, frozen.
+"""The Guide snapshot: everything one published guide shows, frozen — and THE declaration of a
+guide's content fields.
+
+`GuideContent` declares every content field once, with its label, limits and help text
+(msgspec `Meta`). The registry's `EditionContent` (what editors write, with catalogue references)
+and the `Guide` snapshot (what the public reads, references resolved) both extend it, and every
+list of fields — form, spreadsheet columns, diff labels, input checks — is derived from it.
 
 A snapshot is built once, when an edition is published, and stored as its canonical JSON. Every
 channel (online hall, counter screen, print, JSON, Markdown) renders the same snapshot, and prints
@@ -8,18 +14,46 @@ paper and the web page say the same thing.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct
 
 SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
-class DepartmentRef:
+def F(  # a declaration reads best short: Annotated[str, F("事项名称", max_length=200)]
+    title: str,
+    *,
+    help: str = "",
+    example: str = "",
+    widget: str = "",
+    diff: str = "",
+    width: int = 0,
+    required: bool = False,
+    **constraints: Any,
+) -> Meta:
+    """A field's metadata: its Chinese label, help text, an example, limits (min_length,
+    max_length, ge, le) and how forms (`widget`), diffs (`diff`) and spreadsheets (`width`)
+    show it when its type alone does not say. `required` marks a field that input must give even
+    though the type has a default (text with min_length, or a field without default, is required
+    anyway)."""
+    extra = {
+        k: v for k, v in (("widget", widget), ("diff", diff), ("width", width), ("required", required)) if v
+    }
+    return Meta(
+        title=title,
+        description=help or None,
+        examples=[example] if example else None,
+        extra=extra or None,
+        **constraints,
+    )
+
+
+class DepartmentRef(Struct, frozen=True, forbid_unknown_fields=True):
     code: str
     name: str
     short_name: str
@@ -27,8 +61,7 @@ class DepartmentRef:
     region: str
 
 
-@dataclass(frozen=True, slots=True)
-class Citation:
+class Citation(Struct, frozen=True, forbid_unknown_fields=True):
     title: str
     kind: str
     issuer: str
@@ -37,8 +70,12 @@ class Citation:
     code: str = ""  # the legal document's catalogue code
 
 
-@dataclass(frozen=True, slots=True)
-class GuideMaterial:
+MaterialForm = Literal["原件", "复印件", "原件和复印件"]
+MaterialMedium = Literal["纸质", "电子", "纸质或电子"]
+Audience = Literal["自然人", "法人", "其他组织"]
+
+
+class GuideMaterial(Struct, frozen=True, forbid_unknown_fields=True):
     code: str
     name: str
     kind: str  # 证照 | 证明 | 申请表 | 其他
@@ -52,63 +89,170 @@ class GuideMaterial:
     notes: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    name: str
-    actor: str = ""
-    duration: str = ""
-    description: str = ""
+class Step(Struct, frozen=True, forbid_unknown_fields=True):
+    name: Annotated[str, F("步骤", min_length=1, max_length=200)]
+    actor: Annotated[str, F("办理人", max_length=200)] = ""
+    duration: Annotated[str, F("时限", max_length=200)] = ""
+    description: Annotated[str, F("说明", max_length=2000)] = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Fee:
-    name: str
-    amount: str
-    basis: str = ""
+class Fee(Struct, frozen=True, forbid_unknown_fields=True):
+    name: Annotated[str, F("收费项目", min_length=1, max_length=200)]
+    amount: Annotated[str, F("金额", min_length=1, max_length=200)]
+    basis: Annotated[str, F("依据", max_length=200)] = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Venue:
-    name: str
-    address: str = ""
-    window: str = ""
-    hours: str = ""
-    note: str = ""
+class Venue(Struct, frozen=True, forbid_unknown_fields=True):
+    name: Annotated[str, F("地点名称", min_length=1, max_length=200)]
+    address: Annotated[str, F("地址", max_length=200)] = ""
+    window: Annotated[str, F("窗口", max_length=200)] = ""
+    hours: Annotated[str, F("办公时间", max_length=200)] = ""
+    note: Annotated[str, F("备注", max_length=1000)] = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Faq:
-    question: str
-    answer: str
+class Faq(Struct, frozen=True, forbid_unknown_fields=True):
+    question: Annotated[str, F("问题", min_length=1, max_length=200)]
+    answer: Annotated[str, F("回答", min_length=1, max_length=4000)]
 
 
-@dataclass(frozen=True, slots=True)
-class Guide:
+class GuideContent(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The content fields of a guide, declared once. `materials` and `legal_basis` are declared
+    by the two subclasses: references in an edition, resolved entries in a snapshot."""
+
+    name: Annotated[
+        str, F("事项名称", min_length=1, max_length=200, example="有限责任公司设立登记", width=28)
+    ]
+    summary: Annotated[
+        str,
+        F(
+            "事项概述",
+            max_length=1000,
+            widget="textarea",
+            example="设立有限责任公司，领取营业执照。",
+            width=30,
+        ),
+    ] = ""
+    audience: Annotated[
+        tuple[Audience, ...],
+        F("服务对象", max_length=3, help="一项或多项，用顿号“、”分隔", example="法人、其他组织", width=14),
+    ] = ()
+    result: Annotated[
+        str, F("办理结果", max_length=200, help="办理结果的名称", example="营业执照", width=16)
+    ] = ""
+    conditions: Annotated[
+        str,
+        F(
+            "受理条件",
+            max_length=20_000,
+            widget="markdown",
+            diff="whole",
+            help="可多行（Markdown），如每行“- 条件”",
+            example="- 股东符合法定人数；",
+            width=40,
+        ),
+    ] = ""
+    steps: Annotated[
+        tuple[Step, ...],
+        F("办理流程", max_length=50, help="每行一步", example="受理｜窗口工作人员｜即时", width=40),
+    ] = ()
+    statutory_days: Annotated[
+        int,
+        F(
+            "法定办结时限",
+            required=True,
+            ge=0,
+            le=365,
+            diff="days",
+            help="工作日（0–365）",
+            example="15",
+            width=10,
+        ),
+    ] = 0
+    promised_days: Annotated[
+        int,
+        F(
+            "承诺办结时限",
+            required=True,
+            ge=0,
+            le=365,
+            diff="days",
+            help="工作日，不超过法定办结时限",
+            example="3",
+            width=10,
+        ),
+    ] = 0
+    fees: Annotated[
+        tuple[Fee, ...], F("收费", max_length=50, help="不收费则留空或填“不收费”", example="不收费", width=30)
+    ] = ()
+    venues: Annotated[
+        tuple[Venue, ...],
+        F(
+            "办理地点",
+            max_length=50,
+            help="每行一处",
+            example="乌鲁木齐市政务服务中心｜｜2楼 3号窗口｜周一至周五 10:00–19:30",
+            width=40,
+        ),
+    ] = ()
+    consult_phone: Annotated[
+        str, F("咨询电话", max_length=20, help="数字和连字符", example="0991-1234567", width=14)
+    ] = ""
+    complaint_phone: Annotated[
+        str, F("投诉电话", max_length=20, help="数字和连字符，与咨询电话不同", example="12345", width=14)
+    ] = ""
+    trips: Annotated[
+        int,
+        F(
+            "到办事现场次数",
+            required=True,
+            ge=0,
+            le=10,
+            diff="trips",
+            help="0–10；超过 1 次必须填写跑动原因",
+            example="1",
+            width=10,
+        ),
+    ] = 1
+    trips_reason: Annotated[
+        str,
+        F("跑动原因", max_length=500, help="到办事现场次数超过 1 次时必填", example="现场核验原件", width=20),
+    ] = ""
+    online_depth: Annotated[
+        int,
+        F(
+            "网办深度",
+            ge=0,
+            le=4,
+            diff="stars",
+            help="0–4 星；4 为全程网办，到办事现场次数须为 0",
+            example="3",
+            width=8,
+        ),
+    ] = 0
+    effective_at: Annotated[
+        date, F("实施日期", diff="skip", help="YYYY-MM-DD", example="2018-06-01", width=12)
+    ]
+    faq: Annotated[
+        tuple[Faq, ...],
+        F(
+            "常见问题",
+            max_length=50,
+            diff="count",
+            example="可以邮寄吗？｜可以，申请时选择邮寄送达。",
+            width=40,
+        ),
+    ] = ()
+
+
+class Guide(GuideContent, frozen=True, kw_only=True):
     code: str
-    name: str
     item_type: str
     department: DepartmentRef
     version: int
-    effective_at: date
     published_at: datetime
-    summary: str = ""
-    audience: tuple[str, ...] = ()
-    result: str = ""
-    conditions: str = ""
     legal_basis: tuple[Citation, ...] = ()
     materials: tuple[GuideMaterial, ...] = ()
-    steps: tuple[Step, ...] = ()
-    statutory_days: int = 0
-    promised_days: int = 0
-    fees: tuple[Fee, ...] = ()
-    venues: tuple[Venue, ...] = ()
-    consult_phone: str = ""
-    complaint_phone: str = ""
-    trips: int = 1
-    trips_reason: str = ""
-    online_depth: int = 0
-    faq: tuple[Faq, ...] = ()
-    schema: int = field(default=SCHEMA_VERSION)
+    schema: int = SCHEMA_VERSION
 
     @property
     def is_free(self) -> bool:
@@ -123,58 +267,42 @@ class Guide:
         return fingerprint(self)
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(dataclasses.asdict(self))
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Guide:
-        return cls(
-            code=data["code"],
-            name=data["name"],
-            item_type=data["item_type"],
-            department=DepartmentRef(**data["department"]),
-            version=data["version"],
-            effective_at=date.fromisoformat(data["effective_at"]),
-            published_at=datetime.fromisoformat(data["published_at"]),
-            summary=data["summary"],
-            audience=tuple(data["audience"]),
-            result=data["result"],
-            conditions=data["conditions"],
-            legal_basis=tuple(Citation(**c) for c in data["legal_basis"]),
-            materials=tuple(GuideMaterial(**m) for m in data["materials"]),
-            steps=tuple(Step(**s) for s in data["steps"]),
-            statutory_days=data["statutory_days"],
-            promised_days=data["promised_days"],
-            fees=tuple(Fee(**f) for f in data["fees"]),
-            venues=tuple(Venue(**v) for v in data["venues"]),
-            consult_phone=data["consult_phone"],
-            complaint_phone=data["complaint_phone"],
-            trips=data["trips"],
-            trips_reason=data["trips_reason"],
-            online_depth=data["online_depth"],
-            faq=tuple(Faq(**q) for q in data["faq"]),
-            schema=data.get("schema", SCHEMA_VERSION),
-        )
+        return msgspec.convert(data, cls)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Guide:
-        return cls.from_dict(json.loads(text))
+        return msgspec.json.decode(text, type=cls)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+def replace(struct: Any, **changes: Any) -> Any:
+    """A copy of a frozen struct with some fields changed."""
+    return msgspec.structs.replace(struct, **changes)
+
+
+def _iso(value: Any) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return value
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _plain(struct: Any) -> dict[str, Any]:
+    """Plain JSON-ready values; dates as Python's isoformat (the canonical form since schema 1)."""
+    return json.loads(json.dumps(msgspec.to_builtins(struct, builtin_types=(datetime, date)), default=_iso))
 
 
 def canonical_json(guide: Guide) -> bytes:
     """The canonical form: UTF-8 JSON, keys sorted, no insignificant whitespace."""
-    return json.dumps(guide.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
-        "utf-8"
-    )
+    return json.dumps(
+        msgspec.to_builtins(guide, builtin_types=(datetime, date)),
+        default=_iso,
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode("utf-8")
 
 
 def fingerprint(guide: Guide) -> str:

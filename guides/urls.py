@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
-
-if TYPE_CHECKING:
-    from guides.snapshot import Guide
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +66,6 @@ class Urls:
 
     def static(self, path: str) -> str:
         return f"/static/{path}"
-
-    def json_ld(self, guide: Guide, fingerprint: str) -> dict[str, Any]:
-        """schema.org data of a guide (built by `guides.channels.json_ld`). Here because the URL
-        builder is the one helper every page template already has."""
-        from guides.channels import json_ld
-
-        return json_ld(guide, fingerprint, self)
 
 
 @dataclass(frozen=True, slots=True)

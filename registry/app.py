@@ -6,7 +6,7 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from litestar import Litestar, get
@@ -23,11 +23,13 @@ from litestar.template.config import TemplateConfig
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
+from guides.clock import system_now
 from guides.templating import make_environment
 from guides.urls import Urls
 from registry.db import bind, engine_for, prepare
 from registry.errors import DomainError
 from registry.settings import PROJECT_ROOT, Settings
+from registry.vocab import jinja_globals
 from registry.web.admin import AdminController
 from registry.web.api import ApiController
 from registry.web.auth import AuthController, csrf_config, session_config, stores
@@ -56,13 +58,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-async def publish_loop(interval: float, clock: Callable[[], datetime] = _utc_now) -> None:
+async def publish_loop(interval: float, clock: Callable[[], datetime] = system_now) -> None:
     """Publish what is due and switch scheduled guides on their date, with no one acting."""
-    from registry.changes import publish_due
+    from registry.editions.publication import publish_due
 
     while True:
         try:
@@ -75,10 +73,15 @@ async def publish_loop(interval: float, clock: Callable[[], datetime] = _utc_now
 
 
 def create_app(
-    settings: Settings | None = None, *, engine: Engine | None = None, pool: bool = True
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    pool: bool = True,
+    clock: Callable[[], datetime] = system_now,
 ) -> Litestar:
     """Build the app. `pool=False` keeps PostgreSQL on a connection per query (tests, whose
-    client runs the app in another event loop than the test's own queries)."""
+    client runs the app in another event loop than the test's own queries). `clock` is the one
+    source of the current time for every request (tests inject a fixed one)."""
     settings = settings or Settings.from_env()
     engine = engine or engine_for(settings)
     bind(engine)
@@ -86,6 +89,7 @@ def create_app(
 
     environment = make_environment()
     environment.globals["urls"] = urls
+    environment.globals.update(jinja_globals())
 
     background: list[asyncio.Task] = []
 
@@ -94,7 +98,7 @@ def create_app(
         if pool and isinstance(engine, PostgresEngine):
             await engine.start_connection_pool()
         if settings.publish_interval > 0:
-            background.append(asyncio.create_task(publish_loop(settings.publish_interval)))
+            background.append(asyncio.create_task(publish_loop(settings.publish_interval, clock)))
 
     async def on_shutdown() -> None:
         for task in background:
@@ -161,6 +165,6 @@ def create_app(
         ),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "clock": clock}),
         debug=settings.debug,
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 
 from guides.i18n import _
-from registry.changes import Actor, PermissionDenied
+from registry.access import Actor, PermissionDenied
 from registry.db import write_transaction
 from registry.errors import FieldError, ValidationError
-from registry.seeding import MATERIAL_KINDS
 from registry.tables import Material, Role
+from registry.vocab import MATERIAL_KINDS
 
 
 async def add_material(actor: Actor, *, name: str, kind: str, issuer: str = "") -> str:

@@ -7,9 +7,9 @@ import asyncio
 import os
 import socket
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
+from guides.clock import system_now
 from guides.i18n import _
 from registry.settings import Settings, settings_table
 
@@ -99,7 +99,7 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
                 password=password,
                 departments=args.department,
                 display_name=args.display_name or "",
-                now=datetime.now(UTC),
+                now=system_now(),
             )
         )
     except ValidationError as exc:
@@ -116,7 +116,7 @@ def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
 
     _engine(settings)
     try:
-        token = asyncio.run(create_token(args.user, name=args.name or "", now=datetime.now(UTC)))
+        token = asyncio.run(create_token(args.user, name=args.name or "", now=system_now()))
     except NotFound as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -138,10 +138,10 @@ def cmd_deadline(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_publish_due(settings: Settings, args: argparse.Namespace) -> int:
-    from registry.changes import publish_due
+    from registry.editions.publication import publish_due
 
     _engine(settings)
-    report = asyncio.run(publish_due(now=datetime.now(UTC)))
+    report = asyncio.run(publish_due(now=system_now()))
     if report.published or report.activated or args.verbose:
         print(
             _(
@@ -299,7 +299,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
             bar(done, total)
 
         report = await spreadsheets.apply_import(
-            plan, who, datetime.now(UTC), dry_run=not args.apply, progress=progress if bar else None
+            plan, who, system_now(), dry_run=not args.apply, progress=progress if bar else None
         )
         if drawn[0] != drawn[1]:
             print()  # the bar stopped early (a problem): end its line

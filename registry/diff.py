@@ -12,6 +12,8 @@ from typing import Any
 from guides import Guide, GuideMaterial
 from guides.i18n import _
 from guides.labels import days_label
+from guides.snapshot import GuideContent
+from registry.inputs import FieldSpec, fields_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,22 +29,6 @@ class FieldChange:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-SCALARS: tuple[tuple[str, str], ...] = (
-    ("name", "事项名称"),
-    ("summary", "事项概述"),
-    ("result", "办理结果"),
-    ("consult_phone", "咨询电话"),
-    ("complaint_phone", "投诉电话"),
-    ("trips_reason", "跑动原因"),
-)
-WHOLE: tuple[tuple[str, str], ...] = (
-    ("conditions", "受理条件"),
-    ("steps", "办理流程"),
-    ("fees", "收费"),
-    ("venues", "办理地点"),
-)
 
 
 def _material_words(m: GuideMaterial) -> str:
@@ -72,16 +58,37 @@ def _materials(old: tuple[GuideMaterial, ...], new: tuple[GuideMaterial, ...]) -
     return parts
 
 
+def _field_change(spec: FieldSpec, a: Any, b: Any) -> FieldChange | None:
+    """One field's change, worded by the kind of field (declared in the content schema)."""
+    label = _(spec.title)
+    how = spec.extra.get("diff") or {"records": "whole", "choices": "list"}.get(spec.kind, "text")
+    if how == "skip":
+        return None
+    if how == "days":
+        return FieldChange(spec.name, label, f"{days_label(a)} → {days_label(b)}", a, b)
+    if how == "trips":
+        return FieldChange(spec.name, label, _("{a} → {b} 次", a=a, b=b), a, b)
+    if how == "stars":
+        return FieldChange(spec.name, label, _("{a} → {b} 星", a=a, b=b), a, b)
+    if how == "list":
+        return FieldChange(spec.name, label, f"{'、'.join(a)} → {'、'.join(b)}", list(a), list(b))
+    if how == "count":
+        text = _("{a} 条 → {b} 条，内容已更新", a=len(a), b=len(b))
+        return FieldChange(spec.name, label, text, len(a), len(b))
+    if how == "whole":
+        return FieldChange(spec.name, label, _("已修改"))
+    return FieldChange(spec.name, label, f"{a or _('（空）')} → {b or _('（空）')}", a, b)
+
+
 def diff_guides(old: Guide | None, new: Guide) -> list[FieldChange]:
     """What changed from `old` to `new` (everything, when `old` is None: a new item)."""
     if old is None:
         return [FieldChange("item", _("事项"), _("新增事项《{name}》", name=new.name), None, new.name)]
     changes: list[FieldChange] = []
-    for field, label in SCALARS:
-        a, b = getattr(old, field), getattr(new, field)
-        if a != b:
-            text = f"{a or _('（空）')} → {b or _('（空）')}"
-            changes.append(FieldChange(field, _(label), text, a, b))
+    for spec in fields_of(GuideContent):
+        a, b = getattr(old, spec.name), getattr(new, spec.name)
+        if a != b and (change := _field_change(spec, a, b)) is not None:
+            changes.append(change)
     material_parts = _materials(old.materials, new.materials)
     if material_parts:
         changes.append(
@@ -93,38 +100,12 @@ def diff_guides(old: Guide | None, new: Guide) -> list[FieldChange]:
                 [m.name for m in new.materials],
             )
         )
-    for field, label in (("statutory_days", "法定办结时限"), ("promised_days", "承诺办结时限")):
-        a, b = getattr(old, field), getattr(new, field)
-        if a != b:
-            changes.append(FieldChange(field, _(label), f"{days_label(a)} → {days_label(b)}", a, b))
-    if old.trips != new.trips:
-        text = _("{a} → {b} 次", a=old.trips, b=new.trips)
-        changes.append(FieldChange("trips", _("到办事现场次数"), text, old.trips, new.trips))
-    if old.online_depth != new.online_depth:
-        text = _("{a} → {b} 星", a=old.online_depth, b=new.online_depth)
-        changes.append(FieldChange("online_depth", _("网办深度"), text, old.online_depth, new.online_depth))
-    if old.audience != new.audience:
-        changes.append(
-            FieldChange(
-                "audience",
-                _("服务对象"),
-                f"{'、'.join(old.audience)} → {'、'.join(new.audience)}",
-                list(old.audience),
-                list(new.audience),
-            )
-        )
     old_cites = {(c.title, c.articles) for c in old.legal_basis}
     new_cites = {(c.title, c.articles) for c in new.legal_basis}
     if old_cites != new_cites:
         parts = [_("删除") + f"《{t}》{a}" for t, a in sorted(old_cites - new_cites)]
         parts += [_("增加") + f"《{t}》{a}" for t, a in sorted(new_cites - old_cites)]
         changes.append(FieldChange("legal_basis", _("设定依据"), "；".join(parts)))
-    for field, label in WHOLE:
-        if getattr(old, field) != getattr(new, field):
-            changes.append(FieldChange(field, _(label), _("已修改")))
-    if old.faq != new.faq:
-        text = _("{a} 条 → {b} 条，内容已更新", a=len(old.faq), b=len(new.faq))
-        changes.append(FieldChange("faq", _("常见问题"), text, len(old.faq), len(new.faq)))
     if old.department != new.department:
         text = f"{old.department.name} → {new.department.name}"
         changes.append(FieldChange("department", _("实施主体"), text))

@@ -359,7 +359,7 @@ async def save_target(
     actor: Any, *, target_id: int | None, level: str, percent: str, deadline: str, note: str
 ) -> None:
     """Add (target_id None) or change a target. Admins only."""
-    from registry.changes import PermissionDenied
+    from registry.access import PermissionDenied
     from registry.errors import FieldError, ValidationError
     from registry.tables import Role
 

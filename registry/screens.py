@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from guides import Guide
 from guides.i18n import _
 from registry import queries
-from registry.changes import Actor, PermissionDenied
+from registry.access import Actor, PermissionDenied
 from registry.db import write_transaction
 from registry.errors import FieldError, NotFound, ValidationError
 from registry.tables import Role, ScreenCheckin, ServiceItem, Window, WindowItem

@@ -11,28 +11,28 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from guides import DepartmentRef, Guide
 from guides.i18n import _
-from registry.changes import RefIds, publish_edition, publish_new_item
-from registry.content import (
-    ITEM_TYPES,
-    EditionContent,
-    content_from_mapping,
-    item_code_error,
-)
 from registry.db import write_transaction
+from registry.editions import store
+from registry.editions.publication import publish_seed
+from registry.editions.schema import EditionContent, content_from_mapping, item_code_error
 from registry.errors import DomainError, ValidationError
-from registry.snapshot import Catalogue, DocumentInfo, MaterialInfo, build_guide, department_ref
-from registry.tables import Department, Edition, LegalDocument, Level, Material, ServiceItem, Target
-
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
-DEPARTMENT_KINDS = ("部门", "区", "县", "开发区", "企业")
-MATERIAL_KINDS = ("证照", "证明", "申请表", "其他")
-DOCUMENT_KINDS = ("法律", "行政法规", "地方性法规", "部门规章", "地方政府规章", "规范性文件")
+from registry.snapshot import Catalogue, build_guide, department_ref
+from registry.tables import Department, Edition, LegalDocument, Material, ServiceItem, Target
+from registry.vocab import (
+    DEPARTMENT_KINDS,
+    DOCUMENT_KINDS,
+    ITEM_TYPES,
+    MATERIAL_KINDS,
+    Level,
+    local_midnight,
+    system_now,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,7 +447,7 @@ async def _upsert_targets(targets: list[SeedTarget], report: SeedReport) -> None
 
 
 async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update: bool = False) -> SeedReport:
-    now = now or datetime.now(UTC)
+    now = now or system_now()
     report = SeedReport()
     async with write_transaction():
         dept_ids = await _upsert(
@@ -501,8 +501,8 @@ async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update
             "materials",
         )
         await _upsert_targets(bundle.targets, report)
-        ids = RefIds(materials=mat_ids, documents=doc_ids)
-        catalogue = await load_catalogue()
+        ids = store.RefIds(materials=mat_ids, documents=doc_ids)
+        catalogue = await store.load_catalogue()
         departments = {r["code"]: r for r in await Department.select()}
         items = {
             r["code"]: r
@@ -518,15 +518,19 @@ async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update
             ref = department_ref(dept)
             existing = items.get(seed.code)
             if existing is None:
-                await publish_new_item(
-                    code=seed.code,
-                    item_type=seed.item_type,
-                    department_id=dept["id"],
-                    department=ref,
+                published_at = historical(now, seed.content.effective_at)
+                await ServiceItem.insert(
+                    ServiceItem(
+                        code=seed.code, department=dept["id"], item_type=seed.item_type, created_at=now
+                    )
+                )
+                await publish_seed(
+                    item=await store.item_row(seed.code),
+                    version=1,
                     content=seed.content,
                     catalogue=catalogue,
                     ids=ids,
-                    now=historical(now, seed.content.effective_at),
+                    now=published_at,
                 )
                 report.count("created", "items")
                 continue
@@ -534,12 +538,9 @@ async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update
             if current is not None and _same(current, seed, ref, catalogue):
                 report.count("unchanged", "items")
             elif update:
-                await publish_edition(
-                    item_id=existing["id"],
-                    code=seed.code,
-                    item_type=seed.item_type,
-                    department=ref,
-                    version=await _next_version(existing["id"]),
+                await publish_seed(
+                    item=await store.item_row(seed.code, lock=True),
+                    version=await store.next_version(existing["id"]),
                     content=seed.content,
                     catalogue=catalogue,
                     ids=ids,
@@ -556,8 +557,7 @@ async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update
 def historical(now: datetime, effective_at: date) -> datetime:
     """Seed data describes guides already in force: treat one as published when it took effect
     (so metrics "as of" a past date see it), never later than now."""
-    start = datetime.combine(effective_at, time(0), tzinfo=CHINA)
-    return min(now, start)
+    return min(now, local_midnight(effective_at))
 
 
 async def _current(edition_id: int | None) -> Guide | None:
@@ -565,11 +565,6 @@ async def _current(edition_id: int | None) -> Guide | None:
         return None
     row = await Edition.select(Edition.snapshot).where(Edition.id == edition_id).first()
     return Guide.from_json(row["snapshot"]) if row and row["snapshot"] else None
-
-
-async def _next_version(item_id: int) -> int:
-    rows = await Edition.select(Edition.version).where(Edition.item == item_id)
-    return max((r["version"] for r in rows), default=0) + 1
 
 
 def _same(current: Guide, seed: SeedItem, ref: DepartmentRef, catalogue: Catalogue) -> bool:
@@ -584,21 +579,6 @@ def _same(current: Guide, seed: SeedItem, ref: DepartmentRef, catalogue: Catalog
         published_at=current.published_at,
     )
     return candidate == current
-
-
-async def load_catalogue() -> Catalogue:
-    materials = await Material.select(Material.code, Material.name, Material.kind, Material.issuer)
-    documents = await LegalDocument.select(
-        LegalDocument.code,
-        LegalDocument.title,
-        LegalDocument.kind,
-        LegalDocument.issuer,
-        LegalDocument.number,
-    )
-    return Catalogue(
-        materials={m["code"]: MaterialInfo(**m) for m in materials},
-        documents={d["code"]: DocumentInfo(**d) for d in documents},
-    )
 
 
 async def load_seeds(root: Path, *, now: datetime | None = None, update: bool = False) -> SeedReport:

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from guides import Citation, DepartmentRef, Guide, GuideMaterial
-from registry.content import EditionContent
+from guides.snapshot import GuideContent
+from registry.editions.schema import EditionContent, MaterialUse
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,51 +58,27 @@ def build_guide(
     catalogue: Catalogue,
     published_at: datetime,
 ) -> Guide:
+    """The snapshot of `content`: every shared field as it is, catalogue references resolved."""
     materials = []
     for use in content.materials:
         info = catalogue.materials[use.material]
+        use_fields = {
+            name: getattr(use, name) for name in MaterialUse.__struct_fields__ if name != "material"
+        }
         materials.append(
-            GuideMaterial(
-                code=info.code,
-                name=info.name,
-                kind=info.kind,
-                form=use.form,
-                copies=use.copies,
-                medium=use.medium,
-                required=use.required,
-                condition=use.condition,
-                waivable=use.waivable,
-                issuer=info.issuer,
-                notes=use.notes,
-            )
+            GuideMaterial(code=info.code, name=info.name, kind=info.kind, issuer=info.issuer, **use_fields)
         )
     citations = []
     for ref in content.legal_basis:
         doc = catalogue.documents[ref.document]
         citations.append(Citation(doc.title, doc.kind, doc.issuer, doc.number, ref.articles, code=doc.code))
     return Guide(
+        **{name: getattr(content, name) for name in GuideContent.__struct_fields__},
         code=code,
-        name=content.name,
         item_type=item_type,
         department=department,
         version=version,
-        effective_at=content.effective_at,
         published_at=published_at,
-        summary=content.summary,
-        audience=content.audience,
-        result=content.result,
-        conditions=content.conditions,
         legal_basis=tuple(citations),
         materials=tuple(materials),
-        steps=content.steps,
-        statutory_days=content.statutory_days,
-        promised_days=content.promised_days,
-        fees=content.fees,
-        venues=content.venues,
-        consult_phone=content.consult_phone,
-        complaint_phone=content.complaint_phone,
-        trips=content.trips,
-        trips_reason=content.trips_reason,
-        online_depth=content.online_depth,
-        faq=content.faq,
     )

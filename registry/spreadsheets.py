@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -26,20 +27,21 @@ from pathlib import Path
 from typing import IO, Any
 
 from guides.i18n import _
-from registry import changes
-from registry.content import (
-    AUDIENCES,
-    ITEM_TYPES,
-    MATERIAL_FORMS,
-    MATERIAL_MEDIUMS,
-    MAX_DAYS,
+from registry.access import SYSTEM, Actor
+from registry.db import write_transaction
+from registry.editions import commands, store
+from registry.editions.schema import (
+    CONTENT_FIELDS,
     EditionContent,
+    MaterialUse,
     content_from_mapping,
     item_code_error,
 )
-from registry.db import write_transaction
+from registry.editions.workflow import Action, refusal
 from registry.errors import DomainError, FieldError, ValidationError
-from registry.tables import Department, EditionStatus, LegalDocument, Material, ServiceItem
+from registry.inputs import FieldSpec, field_spec, fields_of
+from registry.tables import Department, LegalDocument, Material, ServiceItem
+from registry.vocab import ITEM_TYPES
 
 ITEM_SHEET = "事项"
 MATERIAL_SHEET = "材料"
@@ -73,6 +75,62 @@ class Column:
 
 
 LINE_NOTE = "分隔符为全角竖线“｜”（半角“|”也可），后面的项可省略"
+LIST_FIELDS = tuple(f.name for f in CONTENT_FIELDS if f.kind == "records" and f.name != "materials")
+# The parts of one line of a list cell, with the label a problem names.
+LINE_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
+    f.name: tuple((sub.name, sub.title) for sub in f.subfields)
+    for f in CONTENT_FIELDS
+    if f.name in LIST_FIELDS
+}
+_KINDS = {
+    "text": "text",
+    "choice": "text",
+    "int": "int",
+    "date": "date",
+    "choices": "list",
+    "records": "lines",
+}
+
+
+def _note(f: FieldSpec) -> str:
+    """What the template says about a column: derived from the field's type, limits and help."""
+    parts = []
+    if f.kind == "int":
+        parts.append(f"整数 {f.lo}–{f.hi}")
+    elif f.kind == "date":
+        parts.append("YYYY-MM-DD，或 Excel 日期单元格")
+    elif f.kind == "choice":
+        parts.append("、".join(f.choices) + " 之一")
+    elif f.kind == "choices":
+        parts.append("、".join(f.choices) + " 中的一项或多项，用顿号“、”分隔")
+    elif f.kind == "records" and f.name == "legal_basis":
+        parts.append("每行一项：“文件编码 条款”，编码与条款以空格分隔，条款可省略")
+    elif f.kind == "records":
+        parts.append(
+            "每行一项：“" + "｜".join(title for _name, title in LINE_PARTS[f.name]) + "”；" + LINE_NOTE
+        )
+    if f.required:
+        parts.append("必填")
+    if f.help and f.help not in parts:
+        parts.append(f.help)
+    if f.kind == "text" and f.max_length:
+        parts.append(f"最多 {f.max_length} 字")
+    return "；".join(parts)
+
+
+def _content_column(f: FieldSpec) -> Column:
+    return Column(
+        f.title,
+        f.name,
+        _KINDS[f.kind],
+        f.extra.get("width") or 16,
+        _note(f),
+        f.example,
+        choices=f.choices if f.kind == "choice" else (),
+        wrap=f.kind == "records" or f.widget in ("textarea", "markdown"),
+    )
+
+
 ITEM_COLUMNS: tuple[Column, ...] = (
     Column(
         "事项编码",
@@ -86,87 +144,21 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column(
         "事项类型", "item_type", "text", 12, "、".join(ITEM_TYPES) + " 之一", "行政许可", choices=ITEM_TYPES
     ),
-    Column("事项名称", "name", "text", 28, "必填", "有限责任公司设立登记"),
-    Column("事项概述", "summary", "text", 30, "一段文字", "设立有限责任公司，领取营业执照。", wrap=True),
-    Column(
-        "服务对象",
-        "audience",
-        "list",
-        14,
-        "、".join(AUDIENCES) + " 中的一项或多项，用顿号“、”分隔",
-        "法人、其他组织",
-    ),
-    Column("办理结果", "result", "text", 16, "办理结果的名称", "营业执照"),
-    Column(
-        "受理条件",
-        "conditions",
-        "text",
-        40,
-        "可多行（Markdown），如每行“- 条件”",
-        "- 股东符合法定人数；",
-        wrap=True,
-    ),
-    Column("法定办结时限", "statutory_days", "int", 10, "整数，工作日（0–365）", "15"),
-    Column("承诺办结时限", "promised_days", "int", 10, "整数，工作日，不超过法定办结时限", "3"),
-    Column("到办事现场次数", "trips", "int", 10, "整数 0–10；超过 1 次必须填写跑动原因", "1"),
-    Column("跑动原因", "trips_reason", "text", 20, "到办事现场次数超过 1 次时必填", "现场核验原件"),
-    Column(
-        "网办深度",
-        "online_depth",
-        "int",
-        8,
-        "整数 0–4（星）；4 为全程网办，到办事现场次数须为 0；留空为 0",
-        "3",
-    ),
-    Column("实施日期", "effective_at", "date", 12, "YYYY-MM-DD，或 Excel 日期单元格", "2018-06-01"),
-    Column("咨询电话", "consult_phone", "text", 14, "数字和连字符", "0991-1234567"),
-    Column("投诉电话", "complaint_phone", "text", 14, "数字和连字符，与咨询电话不同", "12345"),
-    Column(
-        "设定依据",
-        "legal_basis",
-        "lines",
-        30,
-        "每行一项：“文件编码 条款”，编码与条款以空格分隔，条款可省略",
-        "company-law 第六条",
-        wrap=True,
-    ),
-    Column(
-        "办理流程",
-        "steps",
-        "lines",
-        40,
-        "每行一步：“步骤｜办理人｜时限｜说明”；" + LINE_NOTE,
-        "受理｜窗口工作人员｜即时",
-        wrap=True,
-    ),
-    Column(
-        "收费",
-        "fees",
-        "lines",
-        30,
-        "每行一项：“收费项目｜金额｜依据”；不收费填“不收费”或留空",
-        "不收费",
-        wrap=True,
-    ),
-    Column(
-        "办理地点",
-        "venues",
-        "lines",
-        40,
-        "每行一处：“地点名称｜地址｜窗口｜办公时间｜备注”；" + LINE_NOTE,
-        "乌鲁木齐市政务服务中心｜｜2楼 3号窗口｜周一至周五 10:00–19:30",
-        wrap=True,
-    ),
-    Column(
-        "常见问题",
-        "faq",
-        "lines",
-        40,
-        "每行一问：“问题｜回答”",
-        "可以邮寄吗？｜可以，申请时选择邮寄送达。",
-        wrap=True,
-    ),
+    *(_content_column(f) for f in CONTENT_FIELDS if f.name != "materials"),
 )
+MATERIAL_USE_FIELDS = fields_of(MaterialUse)[1:]  # everything but the material's own code
+
+
+def _material_column(f: FieldSpec) -> Column:
+    if f.kind == "bool":
+        default = YES if f.default else NO
+        return Column(f.title, f.name, "bool", 8, f"是 或 否；留空为{default}", default, choices=(YES, NO))
+    column = _content_column(f)
+    if f.default not in (None, ""):
+        column = dataclasses.replace(column, note=f"{column.note}；留空为{f.default}".lstrip("；"))
+    return column
+
+
 MATERIAL_COLUMNS: tuple[Column, ...] = (
     Column("事项编码", "item", "text", 22, "「事项」表中的事项编码", "650100-SGSJ-001"),
     Column("序号", "position", "int", 6, "材料在该事项中的顺序（整数）；留空按行的先后", "1"),
@@ -180,37 +172,7 @@ MATERIAL_COLUMNS: tuple[Column, ...] = (
         "居民身份证",
         required=False,
     ),
-    Column(
-        "形式",
-        "form",
-        "text",
-        12,
-        "、".join(MATERIAL_FORMS) + " 之一；留空为原件",
-        "原件",
-        choices=MATERIAL_FORMS,
-    ),
-    Column("份数", "copies", "int", 6, "整数 1–99；留空为 1", "1"),
-    Column(
-        "介质",
-        "medium",
-        "text",
-        12,
-        "、".join(MATERIAL_MEDIUMS) + " 之一；留空为纸质",
-        "纸质或电子",
-        choices=MATERIAL_MEDIUMS,
-    ),
-    Column("是否必需", "required", "bool", 8, "是 或 否；留空为是", "是", choices=(YES, NO)),
-    Column("需要情形", "condition", "text", 24, "非必需材料必须写明何种情形下需要提交", "委托他人办理的"),
-    Column(
-        "可免提交",
-        "waivable",
-        "bool",
-        8,
-        "是 或 否（可通过电子证照共享等免于提交）；留空为否",
-        "否",
-        choices=(YES, NO),
-    ),
-    Column("备注", "notes", "text", 24, "其他说明（可空）", ""),
+    *(_material_column(f) for f in MATERIAL_USE_FIELDS),
 )
 ITEM_HEADERS = tuple(c.header for c in ITEM_COLUMNS)
 MATERIAL_HEADERS = tuple(c.header for c in MATERIAL_COLUMNS)
@@ -221,20 +183,6 @@ _COLUMN_ORDER = {
     MATERIAL_SHEET: {h: i for i, h in enumerate(MATERIAL_HEADERS)},
 }
 
-# The parts of one line of a list cell, with the label a problem names.
-LINE_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "steps": (("name", "步骤"), ("actor", "办理人"), ("duration", "时限"), ("description", "说明")),
-    "fees": (("name", "收费项目"), ("amount", "金额"), ("basis", "依据")),
-    "venues": (
-        ("name", "地点名称"),
-        ("address", "地址"),
-        ("window", "窗口"),
-        ("hours", "办公时间"),
-        ("note", "备注"),
-    ),
-    "faq": (("question", "问题"), ("answer", "回答")),
-    "legal_basis": (("document", "文件编码"), ("articles", "条款")),
-}
 # A rule that involves two fields is reported on one column; when the other column is missing from
 # the sheet, the problem is the missing column, not the rule.
 _RULE_ALSO_NEEDS = {
@@ -448,45 +396,25 @@ def encode_list(key: str, entries: Sequence[Any]) -> str:
 # ---- export -------------------------------------------------------------------------------
 
 
+def _cell(column: Column, value: Any) -> Any:
+    if column.kind == "list":
+        return "、".join(value)
+    if column.kind == "lines":
+        return encode_list(column.key, value)
+    if column.kind == "bool":
+        return YES if value else NO
+    return value
+
+
 def _item_values(code: str, department: str, item_type: str, c: EditionContent) -> list[Any]:
-    values = {
-        "code": code,
-        "department": department,
-        "item_type": item_type,
-        "name": c.name,
-        "summary": c.summary,
-        "audience": "、".join(c.audience),
-        "result": c.result,
-        "conditions": c.conditions,
-        "statutory_days": c.statutory_days,
-        "promised_days": c.promised_days,
-        "trips": c.trips,
-        "trips_reason": c.trips_reason,
-        "online_depth": c.online_depth,
-        "effective_at": c.effective_at,
-        "consult_phone": c.consult_phone,
-        "complaint_phone": c.complaint_phone,
-    }
-    for key in LINE_PARTS:
-        values[key] = encode_list(key, getattr(c, key))
-    return [values[col.key] for col in ITEM_COLUMNS]
+    item = {"code": code, "department": department, "item_type": item_type}
+    return [item[col.key] if col.key in item else _cell(col, getattr(c, col.key)) for col in ITEM_COLUMNS]
 
 
 def _material_values(code: str, c: EditionContent, names: Mapping[str, str]) -> list[list[Any]]:
     return [
-        [
-            code,
-            i,
-            m.material,
-            names.get(m.material, ""),
-            m.form,
-            m.copies,
-            m.medium,
-            YES if m.required else NO,
-            m.condition,
-            YES if m.waivable else NO,
-            m.notes,
-        ]
+        [code, i, m.material, names.get(m.material, "")]
+        + [_cell(col, getattr(m, col.key)) for col in MATERIAL_COLUMNS[4:]]
         for i, m in enumerate(c.materials, start=1)
     ]
 
@@ -510,7 +438,7 @@ async def current_item_tables() -> ItemTables:
     names = {m["code"]: m["name"] for m in await Material.select(Material.code, Material.name)}
     tables = ItemTables([], [])
     for row in rows:
-        content = await changes.edition_content(row["current_edition"])
+        content = await store.edition_content(row["current_edition"])
         tables.items.append(_item_values(row["code"], row["department.code"], row["item_type"], content))
         tables.materials.extend(_material_values(row["code"], content, names))
     return tables
@@ -814,25 +742,29 @@ class _ItemReader:
         elif code and code not in self.refs.materials:
             self.fail(row, col["material"], _("材料目录中没有“{v}”", v=code), MATERIAL_SHEET)
         entry: dict[str, Any] = {"material": code}
-        for key in ("form", "medium", "condition", "notes"):
-            if col[key] in cells:
-                entry[key] = _text(cells[col[key]])
-        if col["copies"] in cells and not _is_blank(cells[col["copies"]]):
-            entry["copies"] = _number(cells[col["copies"]])
-        for key in ("required", "waivable"):
-            if col[key] not in cells:
+        for f in MATERIAL_USE_FIELDS:
+            if col[f.name] not in cells or _is_blank(cells[col[f.name]]):
                 continue
-            value = _boolean(cells[col[key]])
-            if isinstance(value, str):
-                self.fail(row, col[key], _("应填“是”或“否”"), MATERIAL_SHEET)
-            elif value is not None:
-                entry[key] = value
+            raw = cells[col[f.name]]
+            if f.kind == "bool":
+                value = _boolean(raw)
+                if isinstance(value, str):
+                    self.fail(row, col[f.name], _("应填“是”或“否”"), MATERIAL_SHEET)
+                    continue
+                entry[f.name] = value
+            else:
+                entry[f.name] = _number(raw) if f.kind == "int" else _text(raw)
         return entry
 
 
 _FIELD_PATH = re.compile(r"(\w+)(?:\[(\d+)\])?(?:\.(\w+))?")
 # Stand-ins for cells that did not read, chosen to trip no rule of their own.
-_NEUTRAL = {"trips": 0, "online_depth": 0, "statutory_days": MAX_DAYS, "promised_days": 0}
+_NEUTRAL = {
+    "trips": 0,
+    "online_depth": 0,
+    "statutory_days": field_spec(EditionContent, "statutory_days").hi,
+    "promised_days": 0,
+}
 
 
 def _locate(error: FieldError, item_row: int, material_rows: Sequence[int]) -> tuple[str, int, str, str]:
@@ -871,7 +803,9 @@ def _all_errors(data: Mapping[str, Any], errors: list[FieldError]) -> list[Field
             elif key == "effective_at":
                 patched[key] = date(2000, 1, 1)
             elif key == "audience":
-                patched[key] = [a for a in patched.get(key) or [] if a in AUDIENCES]
+                patched[key] = [
+                    a for a in patched.get(key) or [] if a in field_spec(EditionContent, key).choices
+                ]
             elif key in ("consult_phone", "complaint_phone"):
                 patched[key] = ""
             else:
@@ -879,8 +813,9 @@ def _all_errors(data: Mapping[str, Any], errors: list[FieldError]) -> list[Field
             continue
         entries = patched.get(key)
         if part and isinstance(entries, list) and int(index) < len(entries):
-            if part == "copies":
-                entries[int(index)][part] = 1
+            sub = {f.name: f for f in field_spec(EditionContent, key).subfields}.get(part)
+            if sub is not None and not sub.required and sub.default is not None:
+                entries[int(index)][part] = sub.default
             else:
                 entries[int(index)][part] = f"?{index}"  # distinct: no false "duplicate"
     seen = {e.field for e in errors}
@@ -1085,7 +1020,7 @@ async def _existing(codes: list[str]) -> dict[str, dict[str, Any]]:
 
 
 async def _compare(
-    plan: ImportPlan, actor: changes.Actor | None, progress: Progress | None, total: int
+    plan: ImportPlan, actor: Actor | None, progress: Progress | None, total: int
 ) -> ImportReport:
     report = ImportReport(problems=list(plan.problems))
     existing = await _existing([r.code for r in plan.items])
@@ -1118,17 +1053,16 @@ async def _compare(
             fail(r, "事项类型", _("该事项的类型是“{t}”，导入不能变更事项类型", t=item["item_type"]))
         if item["department.code"] != r.department or item["item_type"] != r.item_type:
             continue
-        draft = await changes.open_edition(item["id"])
+        draft = await store.open_edition(item["id"])
         base = draft["id"] if draft else item["current_edition"]
-        if base is not None and await changes.edition_content(base) == r.content:
+        if base is not None and await store.edition_content(base) == r.content:
             report.outcomes.append(Outcome(r.row, r.code, r.content.name, "unchanged"))
             continue
-        if actor is not None and not actor.can_edit(item["department.code"]):
-            fail(r, "实施主体编码", refused)
-        elif item["withdrawn"]:
-            fail(r, "事项编码", _("该事项已取消，不能再修改"))
-        elif draft is not None and draft["status"] != EditionStatus.draft.value:
-            fail(r, "事项编码", _("该事项有待审核或待发布的版本，审核退回后才能导入修改"))
+        action = Action.save if draft else Action.open_draft
+        refused_by = refusal(action, actor or SYSTEM, store.subject(item, draft))
+        if refused_by is not None:
+            column = "实施主体编码" if actor is not None and not actor.can_edit(r.department) else "事项编码"
+            fail(r, column, refused if column == "实施主体编码" else str(refused_by))
         else:
             lock = draft["lock_version"] if draft else None
             report.outcomes.append(Outcome(r.row, r.code, r.content.name, "update", lock))
@@ -1138,15 +1072,15 @@ async def _compare(
 
 async def apply_import(
     plan: ImportPlan,
-    actor: changes.Actor | None,
+    actor: Actor | None,
     now: datetime,
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Compare every row with the registry and, unless `dry_run` or anything is wrong, write the
-    drafts in one transaction: a new item for a new code (`changes.create_item`), the item's draft
-    otherwise (`changes.save_draft`). Rows equal to the open draft or current edition are left
+    drafts in one transaction: a new item for a new code (`commands.create_item`), the item's draft
+    otherwise (`commands.save_draft`). Rows equal to the open draft or current edition are left
     alone. `actor` None (dry run only) skips the permission checks."""
     if actor is None and not dry_run:
         raise ValueError("apply_import needs an actor unless it is a dry run")
@@ -1168,7 +1102,7 @@ async def apply_import(
                 r = rows[outcome.row]
                 try:
                     if outcome.action == "new":
-                        await changes.create_item(
+                        await commands.create_item(
                             actor,
                             code=r.code,
                             department_code=r.department,
@@ -1177,7 +1111,7 @@ async def apply_import(
                             now=now,
                         )
                     else:
-                        await changes.save_draft(
+                        await commands.save_draft(
                             actor, r.code, r.content, base_lock_version=outcome.lock_version, now=now
                         )
                 except ValidationError as exc:

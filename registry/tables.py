@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from piccolo.columns import (
     JSON,
     Boolean,
@@ -17,32 +15,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-
-class Level(StrEnum):
-    city = "city"
-    district = "district"
-
-
-class EditionStatus(StrEnum):
-    draft = "draft"
-    in_review = "in_review"
-    approved = "approved"  # approved, publication held by the reviewer (or failed)
-    scheduled = "scheduled"  # published as an announcement; becomes current on effective_at
-    published = "published"  # the current guide
-    superseded = "superseded"
-    withdrawn = "withdrawn"
-
-
-class Role(StrEnum):
-    editor = "editor"
-    reviewer = "reviewer"
-    admin = "admin"
-
-
-class ChangeKind(StrEnum):
-    new = "new"
-    change = "change"
-    withdrawal = "withdrawal"
+from registry.vocab import ChangeKind, EditionStatus, Level, Role
 
 
 class Department(Table):
@@ -131,18 +104,8 @@ class Edition(Table):
     version = Integer()
     status = Varchar(length=16, choices=EditionStatus, index=True)
     name = Varchar(length=200)
-    summary = Text(default="")
-    audience = JSON(default=[])
-    result = Varchar(length=200, default="")
-    conditions = Text(default="")
-    steps = JSON(default=[])
-    fees = JSON(default=[])
-    venues = JSON(default=[])
-    faq = JSON(default=[])
     statutory_days = Integer(default=0)
     promised_days = Integer(default=0)
-    consult_phone = Varchar(length=20, default="")
-    complaint_phone = Varchar(length=20, default="")
     trips = Integer(default=1, index=True)
     trips_reason = Text(default="")
     online_depth = Integer(default=0)
@@ -163,30 +126,29 @@ class Edition(Table):
     snapshot = Text(null=True, default=None)
     fingerprint = Varchar(length=64, null=True, default=None)
     lock_version = Integer(default=1)
+    # The whole content (registry.editions.schema.EditionContent, as JSON); some fields are
+    # also columns above for indexed reads (registry.editions.store.PROJECTED).
+    content = JSON(default={})
+    # Everyone who saved content into this edition: none of them may approve it (four eyes).
+    contributors = JSON(default=[])
 
 
 class EditionMaterial(Table):
-    """申请材料: the use of a catalogue material by an edition, in order."""
+    """An edition's reference to a catalogue material, in order (the use itself — form, copies,
+    condition — is in Edition.content). The database refuses a reference to no material."""
 
     edition = ForeignKey(references=Edition, on_delete=OnDelete.restrict, index=True)
     material = ForeignKey(references=Material, on_delete=OnDelete.restrict, index=True)
     position = Integer()
-    form = Varchar(length=16)
-    copies = Integer(default=1)
-    medium = Varchar(length=16)
-    required = Boolean(default=True)
-    condition = Varchar(length=200, default="")
-    waivable = Boolean(default=False)
-    notes = Text(default="")
 
 
 class Citation(Table):
-    """An edition's citation of a legal document, with the article(s) cited."""
+    """An edition's reference to a legal document, in order (the articles cited are in
+    Edition.content)."""
 
     edition = ForeignKey(references=Edition, on_delete=OnDelete.restrict, index=True)
     document = ForeignKey(references=LegalDocument, on_delete=OnDelete.restrict, index=True)
     position = Integer()
-    articles = Varchar(length=200, default="")
 
 
 class Window(Table):

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from guides.i18n import _
-from registry.changes import Actor
+from registry.access import Actor
 from registry.db import write_transaction
 from registry.errors import FieldError, NotFound, ValidationError
 from registry.tables import ApiToken, Department, Role, User, UserDepartment
@@ -126,7 +126,7 @@ async def list_users() -> list[dict]:
 
 
 async def set_active(admin: Actor, username: str, active: bool) -> None:
-    from registry.changes import PermissionDenied
+    from registry.access import PermissionDenied
 
     if admin.role != Role.admin:
         raise PermissionDenied(_("只有管理员可以管理用户。"))

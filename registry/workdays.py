@@ -32,15 +32,14 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from guides.clock import CHINA
 from guides.i18n import _
 from registry.errors import DomainError, FieldError, ValidationError
 from registry.settings import PROJECT_ROOT
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = time(23, 59, 59)
 DEFAULT_OVERRIDES = PROJECT_ROOT / "seeds" / "calendar_overrides.toml"
 
@@ -195,8 +194,8 @@ class Calendar:
         """23:59:59 Asia/Shanghai of the first working day after the approval's local date."""
         if approved_at.tzinfo is None or approved_at.utcoffset() is None:
             raise ValueError("approved_at must be timezone-aware (use parse_approval_time for text)")
-        local_day = approved_at.astimezone(SHANGHAI).date()
-        return datetime.combine(self.next_workday_after(local_day), END_OF_DAY, tzinfo=SHANGHAI)
+        local_day = approved_at.astimezone(CHINA).date()
+        return datetime.combine(self.next_workday_after(local_day), END_OF_DAY, tzinfo=CHINA)
 
 
 # ---- approval time -------------------------------------------------------------------------
@@ -216,7 +215,7 @@ def parse_approval_time(text: str) -> datetime:
             )
         ) from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=SHANGHAI)
+        value = value.replace(tzinfo=CHINA)
     return value
 
 
@@ -225,7 +224,7 @@ def deadline_report(text: str, calendar: Calendar | None = None) -> list[str]:
     calendar = calendar if calendar is not None else Calendar.load()
     approved_at = parse_approval_time(text)
     deadline = calendar.publish_deadline(approved_at)
-    local = approved_at.astimezone(SHANGHAI)
+    local = approved_at.astimezone(CHINA)
     day = local.date()
     due = deadline.date()
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from registry.changes import OPEN, Actor
+from registry.access import Actor
 from registry.tables import (
     Department,
     Edition,
@@ -16,6 +16,7 @@ from registry.tables import (
     Role,
     ServiceItem,
 )
+from registry.vocab import OPEN_STATUSES as OPEN
 
 
 @dataclass(frozen=True, slots=True)

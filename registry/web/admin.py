@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from guides.i18n import _
 from registry import catalogue, users, worklists
-from registry.changes import PermissionDenied
+from registry.access import PermissionDenied
 from registry.errors import ValidationError
 from registry.tables import Role
 from registry.web.auth import staff_guard

@@ -23,7 +23,7 @@ from litestar.stores.file import FileStore
 
 from guides.i18n import _
 from registry import users
-from registry.changes import Actor
+from registry.access import Actor
 from registry.settings import Settings
 
 THROTTLE_SECONDS = 15 * 60

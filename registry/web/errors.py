@@ -87,7 +87,9 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
     """Domain refusals keep their message; the status says what kind of refusal it is."""
-    from registry.changes import ConflictError, PermissionDenied, TransitionError
+    from registry.access import PermissionDenied
+    from registry.editions.commands import ConflictError
+    from registry.editions.workflow import TransitionError
 
     fields: list[FieldError] = []
     if isinstance(exc, ValidationError):

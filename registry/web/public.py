@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
-
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
@@ -11,6 +9,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from guides.channels import CHANNELS, guide_context
 from guides.i18n import _
 from guides.urls import Urls
 from registry import queries
@@ -18,8 +17,6 @@ from registry.diff import diff_guides
 from registry.settings import Settings
 from registry.web.feed import atom_feed
 from registry.web.params import item_filter
-
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 class GoneException(HTTPException):
@@ -85,7 +82,9 @@ class PublicController(Controller):
         return Template("items.html", context=context, headers=headers, status_code=400 if errors else 200)
 
     @get("/g/{code:str}", name="guide")
-    async def guide(self, code: FromPath[str], v: FromQuery[str | None] = None) -> Template | Redirect:
+    async def guide(
+        self, code: FromPath[str], urls: NamedDependency[Urls], v: FromQuery[str | None] = None
+    ) -> Template | Redirect:
         """`v`: the version printed on a paper guide (its QR code carries it)."""
         found = await queries.published_guide(code)
         canonical = code.strip().upper()
@@ -113,9 +112,8 @@ class PublicController(Controller):
         return Template(
             "guides/hall.html",
             context={
-                "guide": guide,
-                "fingerprint": found.fingerprint,
-                "published_local": guide.published_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
+                **guide_context(guide, found.fingerprint, urls),
+                **CHANNELS["hall"].extra_context(guide, found.fingerprint, urls),
                 "announcement": announcement,
                 "outdated": await _outdated_paper(code, v, guide.version),
             },

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
@@ -13,6 +11,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from registry import screens
 from registry.errors import ValidationError
 from registry.web.auth import staff_guard
+from registry.web.deps import now
 
 POLL_SECONDS = 5
 
@@ -42,7 +41,7 @@ class ScreenController(Controller):
         the new slides. Every poll is a check-in, so staff can see which screens are alive."""
         content = await screens.screen_content(window)
         client = request.headers.get("user-agent", "")
-        await screens.check_in(content.window["id"], state=shown or "", client=client, now=datetime.now(UTC))
+        await screens.check_in(content.window["id"], state=shown or "", client=client, now=now(request))
         etag = f'"{content.state}"'
         if shown == content.state or request.headers.get("if-none-match") == etag:
             return Response(content=b"", status_code=HTTP_204_NO_CONTENT, headers={"ETag": etag})
@@ -65,7 +64,7 @@ class ScreenAdminController(Controller):
             context={
                 "actor": request.state.actor,
                 "screens": await screens.screen_statuses(),
-                "now": datetime.now(UTC),
+                "now": now(request),
                 "errors": errors,
                 "values": values,
             },
@@ -94,7 +93,7 @@ class ScreenAdminController(Controller):
                 hall=values["hall"],
                 interval_seconds=interval,
                 item_codes=values["items"].split(),
-                now=datetime.now(UTC),
+                now=now(request),
             )
         except ValidationError as exc:
             return await self._page(request, {e.field: e.message for e in exc.errors}, values, 400)

@@ -6,7 +6,6 @@ The work is in `registry.spreadsheets`; this controller only moves bytes and ren
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -15,9 +14,11 @@ from litestar.response import Template
 
 from guides.i18n import _
 from registry import spreadsheets
-from registry.changes import Actor
+from registry.access import Actor
 from registry.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+from registry.vocab import local_today
 from registry.web.auth import staff_guard
+from registry.web.deps import now
 from registry.web.errors import error_response
 
 MAX_UPLOAD = 5 * 1024 * 1024  # bytes of the .xlsx itself
@@ -81,7 +82,7 @@ class SpreadsheetController(Controller):
             context = _page(actor, error=_(TOO_LARGE), filename=upload.filename, dry_run=dry_run)
             return Template("staff/import.html", context=context, status_code=413)
         plan = await spreadsheets.read_workbook(io.BytesIO(data))
-        report = await spreadsheets.apply_import(plan, actor, datetime.now(UTC), dry_run=dry_run)
+        report = await spreadsheets.apply_import(plan, actor, now(request), dry_run=dry_run)
         context = _page(actor, report=report, filename=upload.filename, dry_run=dry_run)
         return Template("staff/import.html", context=context, status_code=200 if report.ok else 400)
 
@@ -90,19 +91,21 @@ class SpreadsheetController(Controller):
         return _download(spreadsheets.template_bytes(), "onetrip-import-template.xlsx", XLSX_MEDIA_TYPE)
 
     @get("/export/items.xlsx", name="staff_export_items_xlsx")
-    async def export_xlsx(self) -> Response:
+    async def export_xlsx(self, request: Request) -> Response:
         buffer = io.BytesIO()
         await spreadsheets.export_items_xlsx(buffer)
-        return _download(buffer.getvalue(), f"onetrip-items-{date.today()}.xlsx", XLSX_MEDIA_TYPE)
+        return _download(
+            buffer.getvalue(), f"onetrip-items-{local_today(now(request))}.xlsx", XLSX_MEDIA_TYPE
+        )
 
     @get("/export/items.csv", name="staff_export_items_csv")
-    async def export_csv(self) -> Response:
+    async def export_csv(self, request: Request) -> Response:
         tables = await spreadsheets.current_item_tables()
         data = spreadsheets.csv_bytes(spreadsheets.ITEM_HEADERS, tables.items)
-        return _download(data, f"onetrip-items-{date.today()}.csv", CSV_MEDIA_TYPE)
+        return _download(data, f"onetrip-items-{local_today(now(request))}.csv", CSV_MEDIA_TYPE)
 
     @get("/export/materials.csv", name="staff_export_materials_csv")
-    async def export_materials_csv(self) -> Response:
+    async def export_materials_csv(self, request: Request) -> Response:
         tables = await spreadsheets.current_item_tables()
         data = spreadsheets.csv_bytes(spreadsheets.MATERIAL_HEADERS, tables.materials)
-        return _download(data, f"onetrip-materials-{date.today()}.csv", CSV_MEDIA_TYPE)
+        return _download(data, f"onetrip-materials-{local_today(now(request))}.csv", CSV_MEDIA_TYPE)

@@ -2,55 +2,67 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from guides import Guide
-from guides.i18n import _
-from registry import changes, worklists
-from registry.content import ITEM_TYPES, content_from_mapping, item_code_error
+from guides.urls import Urls
+from registry import worklists
+from registry.access import Actor
 from registry.diff import diff_guides
+from registry.editions import commands, store, workflow
+from registry.editions.schema import CONTENT_FIELDS, content_from_mapping, item_code_error
 from registry.errors import FieldError, ValidationError
-from registry.seeding import load_catalogue
+from registry.inputs import Invalid, parse_date, parse_int
 from registry.snapshot import build_guide
+from registry.vocab import ITEM_TYPES, EditionStatus, local_today
 from registry.web.auth import staff_guard
-from registry.web.deps import calendar
+from registry.web.deps import calendar, now
 from registry.web.forms import content_to_mapping, form_to_mapping
 
 BLANK_ROWS = 2
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _form_date(form: Any, name: str) -> Any:
+    """An optional date field of a form: None when empty, a 400 naming the field when bad."""
+    raw = form.get(name) or ""
+    if not raw:
+        return None
+    try:
+        return parse_date(raw)
+    except Invalid as exc:
+        raise ValidationError([FieldError(name, exc.message)]) from exc
 
 
-async def _preview(code: str, content) -> Guide:
+async def _preview(code: str, content: Any, moment: datetime) -> Guide:
     """The guide `content` would publish as, for diffs (never stored)."""
-    item = await changes.item_row(code)
+    item = await store.item_row(code)
     return build_guide(
         code=code,
         item_type=item["item_type"],
-        department=changes.item_department(item),
+        department=store.item_department(item),
         version=0,
         content=content,
-        catalogue=await load_catalogue(),
-        published_at=_now(),
+        catalogue=await store.load_catalogue(),
+        published_at=moment,
     )
 
 
-async def _edit_context(code: str, actor: changes.Actor, **extra: Any) -> dict[str, Any]:
-    item = await changes.item_row(code)
-    draft = await changes.open_edition(item["id"])
+async def _edit_context(request: Request, code: str, actor: Actor, **extra: Any) -> dict[str, Any]:
+    item = await store.item_row(code)
+    draft = await store.open_edition(item["id"])
+    today = local_today(now(request)).isoformat()
     if "values" not in extra:
         source = draft["id"] if draft else item["current_edition"]
-        extra["values"] = content_to_mapping(await changes.edition_content(source)) if source else {}
+        extra["values"] = content_to_mapping(await store.edition_content(source)) if source else {}
         if not draft:
-            # A new draft takes effect from today unless the editor proposes another date.
-            extra["values"]["effective_at"] = date.today().isoformat()
+            # A new draft takes effect from today (Beijing) unless the editor proposes another date.
+            extra["values"]["effective_at"] = today
     return {
         "code": code,
         "item": item,
@@ -61,8 +73,11 @@ async def _edit_context(code: str, actor: changes.Actor, **extra: Any) -> dict[s
         "blank_rows": BLANK_ROWS,
         "options": await worklists.catalogue_options(),
         "item_types": ITEM_TYPES,
+        "fields": CONTENT_FIELDS,
+        "actions": workflow.available(actor, store.subject(item, draft)),
+        "Action": workflow.Action,
         "can_edit": actor.can_edit(item["department.code"]),
-        "today": date.today().isoformat(),
+        "today": today,
         "actor": actor,
         "material_error": None,
         "material_added": None,
@@ -84,13 +99,14 @@ class StaffController(Controller):
             context={
                 "actor": actor,
                 "rows": rows,
-                "in_review": [r for r in rows if r.open_status == "in_review"],
+                "in_review": [r for r in rows if r.open_status == EditionStatus.in_review],
             },
         )
 
     @get("/items/{code:str}", name="staff_edit")
     async def edit(self, request: Request, code: FromPath[str]) -> Template:
         context = await _edit_context(
+            request,
             code,
             request.state.actor,
             material_error=request.query_params.get("material_error"),
@@ -103,63 +119,62 @@ class StaffController(Controller):
         actor = request.state.actor
         form = await request.form()
         values = form_to_mapping(form)
-        lock = int(form.get("lock_version") or 0) or None
+        moment = now(request)
+        try:
+            lock = parse_int(form.get("lock_version") or "0", lo=0, hi=2**31 - 1) or None
+        except Invalid as exc:
+            raise ValidationError([FieldError("lock_version", exc.message)]) from exc
         try:
             content = content_from_mapping(values, complete=False)
-            await changes.save_draft(actor, code, content, base_lock_version=lock, now=_now())
+            await commands.save_draft(actor, code, content, base_lock_version=lock, now=moment)
         except ValidationError as exc:
             errors = {e.field: e.message for e in exc.errors}
-            context = await _edit_context(code, actor, values=values, errors=errors)
+            context = await _edit_context(request, code, actor, values=values, errors=errors)
             return Template("staff/edit.html", context=context, status_code=400)
-        except changes.ConflictError as exc:
-            theirs = await changes.edition_content(exc.current["id"])
+        except commands.ConflictError as exc:
+            theirs = await store.edition_content(exc.current["id"])
             try:
                 mine = content_from_mapping(values, complete=False)
                 lines = [
-                    c.line() for c in diff_guides(await _preview(code, theirs), await _preview(code, mine))
+                    c.line()
+                    for c in diff_guides(
+                        await _preview(code, theirs, moment), await _preview(code, mine, moment)
+                    )
                 ]
             except ValidationError:
                 lines = []
             context = await _edit_context(
+                request,
                 code,
                 actor,
                 values=values,
                 conflict={"by": exc.current["editor"], "lines": lines, "theirs": content_to_mapping(theirs)},
             )
             return Template("staff/edit.html", context=context, status_code=409)
-        return Redirect(path=f"/staff/items/{code}?saved=1")
+        return Redirect(path=request.app.route_reverse("staff_edit", code=code), query_params={"saved": "1"})
 
     @post("/items/{code:str}/submit", name="staff_submit")
     async def submit(self, request: Request, code: FromPath[str]) -> Template | Redirect:
         form = await request.form()
         try:
-            effective = date.fromisoformat(form.get("effective_at")) if form.get("effective_at") else None
-        except ValueError:
-            effective = None
-            bad = ValidationError([FieldError("effective_at", _("日期格式应为 YYYY-MM-DD"))])
-            context = await _edit_context(
-                code, request.state.actor, errors={"effective_at": bad.errors[0].message}
-            )
-            return Template("staff/edit.html", context=context, status_code=400)
-        try:
-            await changes.submit(
+            await commands.submit(
                 request.state.actor,
                 code,
                 change_note=form.get("change_note") or "",
-                effective_at=effective,
-                now=_now(),
+                effective_at=_form_date(form, "effective_at"),
+                now=now(request),
             )
         except ValidationError as exc:
             context = await _edit_context(
-                code, request.state.actor, errors={e.field: e.message for e in exc.errors}
+                request, code, request.state.actor, errors={e.field: e.message for e in exc.errors}
             )
             return Template("staff/edit.html", context=context, status_code=400)
-        return Redirect(path="/staff")
+        return Redirect(path=request.app.route_reverse("staff_home"))
 
     @post("/items/{code:str}/withdraw", name="staff_withdraw")
     async def withdraw(self, request: Request, code: FromPath[str]) -> Redirect:
-        await changes.request_withdrawal(request.state.actor, code, now=_now())
-        return Redirect(path=f"/staff/items/{code}")
+        await commands.request_withdrawal(request.state.actor, code, now=now(request))
+        return Redirect(path=request.app.route_reverse("staff_edit", code=code))
 
     @get("/new", name="staff_new")
     async def new_form(self, request: Request) -> Template:
@@ -180,7 +195,7 @@ class StaffController(Controller):
         code = (form.get("code") or "").strip()
         values = {
             "name": (form.get("name") or "").strip(),
-            "effective_at": form.get("effective_at") or date.today().isoformat(),
+            "effective_at": form.get("effective_at") or local_today(now(request)).isoformat(),
             "trips": "1",
             "statutory_days": "0",
             "promised_days": "0",
@@ -196,15 +211,15 @@ class StaffController(Controller):
         if not errors and content is not None:
             try:
                 # A new item starts as an incomplete draft; submission requires the rest.
-                await changes.create_item(
+                await commands.create_item(
                     request.state.actor,
                     code=code,
                     department_code=form.get("department") or "",
                     item_type=form.get("item_type") or "",
                     content=content,
-                    now=_now(),
+                    now=now(request),
                 )
-                return Redirect(path=f"/staff/items/{code}")
+                return Redirect(path=request.app.route_reverse("staff_edit", code=code))
             except ValidationError as exc:
                 errors.update({e.field: e.message for e in exc.errors})
         return Template(
@@ -226,10 +241,11 @@ class StaffController(Controller):
 
     @get("/review/{code:str}", name="staff_review")
     async def review(self, request: Request, code: FromPath[str]) -> Template:
-        item = await changes.item_row(code)
-        edition = await changes.open_edition(item["id"])
-        before = await changes.current_guide(item["id"])
-        after = await _preview(code, await changes.edition_content(edition["id"])) if edition else None
+        item = await store.item_row(code)
+        edition = await store.open_edition(item["id"])
+        before = await store.current_guide(item["id"])
+        after = await _preview(code, store.content_of(edition), now(request)) if edition else None
+        actor = request.state.actor
         return Template(
             "staff/review.html",
             context={
@@ -239,50 +255,52 @@ class StaffController(Controller):
                 "before": before,
                 "after": after,
                 "changes": diff_guides(before, after) if after else [],
-                "actor": request.state.actor,
+                "actor": actor,
+                "actions": workflow.available(actor, store.subject(item, edition)),
+                "approve_refused": workflow.refusal(
+                    workflow.Action.approve, actor, store.subject(item, edition)
+                ),
+                "Action": workflow.Action,
             },
         )
 
     @post("/review/{code:str}/approve", name="staff_approve")
-    async def approve(self, request: Request, code: FromPath[str]) -> Redirect:
+    async def approve(self, request: Request, code: FromPath[str], urls: NamedDependency[Urls]) -> Redirect:
         form = await request.form()
-        raw = form.get("effective_at") or ""
-        try:
-            effective = date.fromisoformat(raw) if raw else None
-        except ValueError as exc:
-            raise ValidationError([FieldError("effective_at", _("日期格式应为 YYYY-MM-DD"))]) from exc
-        await changes.approve(
+        hold = form.get("hold") == "true"
+        await commands.approve(
             request.state.actor,
             code,
-            effective_at=effective,
-            hold=form.get("hold") == "true",
-            now=_now(),
+            effective_at=_form_date(form, "effective_at"),
+            hold=hold,
+            now=now(request),
             calendar=calendar(),
         )
-        return Redirect(path=f"/g/{code}" if form.get("hold") != "true" else "/staff/board")
+        return Redirect(path=request.app.route_reverse("staff_board") if hold else urls.guide(code))
 
     @post("/review/{code:str}/send-back", name="staff_send_back")
     async def send_back(self, request: Request, code: FromPath[str]) -> Redirect:
         form = await request.form()
-        await changes.send_back(request.state.actor, code, reason=form.get("reason") or "", now=_now())
-        return Redirect(path="/staff")
+        await commands.send_back(request.state.actor, code, reason=form.get("reason") or "", now=now(request))
+        return Redirect(path=request.app.route_reverse("staff_home"))
 
     @post("/review/{code:str}/publish", name="staff_publish")
     async def publish(self, request: Request, code: FromPath[str]) -> Redirect:
-        await changes.publish_held(request.state.actor, code, now=_now())
-        return Redirect(path="/staff/board")
+        await commands.publish_held(request.state.actor, code, now=now(request))
+        return Redirect(path=request.app.route_reverse("staff_board"))
 
     @get("/board", name="staff_board")
     async def board(self, request: Request) -> Template:
-        now = _now()
+        moment = now(request)
+        next_year = local_today(moment).year + 1
         rows = await worklists.board()
         return Template(
             "staff/board.html",
             context={
                 "rows": rows,
-                "now": now,
+                "now": moment,
                 "actor": request.state.actor,
-                "overdue": [r for r in rows if r.status == "approved" and r.overdue(now)],
-                "warning": calendar().coverage_warning(now.date().replace(year=now.year + 1, month=1, day=1)),
+                "overdue": [r for r in rows if r.status == EditionStatus.approved and r.overdue(moment)],
+                "warning": calendar().coverage_warning(date(next_year, 1, 1)),
             },
         )

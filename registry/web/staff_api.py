@@ -4,24 +4,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody
+from msgspec import Meta, Struct
 
 from guides.i18n import _
-from registry import changes, queries
-from registry.content import content_from_guide_shape
+from registry import queries
+from registry.access import Actor
+from registry.editions import commands
+from registry.editions.schema import content_from_guide_shape
 from registry.errors import FieldError, ValidationError
+from registry.inputs import read
 from registry.users import actor_for_token
-from registry.web.deps import calendar
+from registry.web.deps import calendar, now
 
 
-async def bearer_actor(connection: ASGIConnection) -> changes.Actor:
+async def bearer_actor(connection: ASGIConnection) -> Actor:
     header = connection.headers.get("authorization", "")
     scheme, _sep, token = header.partition(" ")
     found = await actor_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
@@ -57,15 +61,21 @@ def _state(code: str, row: dict[str, Any]) -> EditionState:
     )
 
 
-def _day(value: Any, field: str) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValidationError([FieldError(field, _("日期格式应为 YYYY-MM-DD"))])
+Note = Annotated[str, Meta(title="说明", max_length=2000)]
+
+
+class SubmitBody(Struct, frozen=True, forbid_unknown_fields=True):
+    change_note: Note = ""
+    effective_at: date | None = None
+
+
+class ApproveBody(Struct, frozen=True, forbid_unknown_fields=True):
+    effective_at: date | None = None
+    hold: bool = False
+
+
+class SendBackBody(Struct, frozen=True, forbid_unknown_fields=True):
+    reason: Note = ""
 
 
 def _body(data: Any) -> dict[str, Any]:
@@ -88,37 +98,39 @@ class StaffApiController(Controller):
         updating one) and, for a new item, `department` {code} and `item_type`."""
         body = _body(data)
         content = content_from_guide_shape(body)
-        now = datetime.now(UTC)
+        moment = now(request)
         actor = request.state.actor
         lock = body.get("lock_version")
-        if lock is not None and (isinstance(lock, bool) or not isinstance(lock, int)):
+        if lock is not None and (
+            isinstance(lock, bool) or not isinstance(lock, int) or not 0 <= lock < 2**31
+        ):
             raise ValidationError([FieldError("lock_version", _("应为整数"))])
         if not await queries.item_exists(code):
             department = body.get("department")
             dept_code = department.get("code") if isinstance(department, dict) else department
-            row = await changes.create_item(
+            row = await commands.create_item(
                 actor,
                 code=code,
                 department_code=str(dept_code or ""),
                 item_type=str(body.get("item_type") or ""),
                 content=content,
-                now=now,
+                now=moment,
             )
         else:
-            row = await changes.save_draft(actor, code, content, base_lock_version=lock, now=now)
+            row = await commands.save_draft(actor, code, content, base_lock_version=lock, now=moment)
         return _state(code, row)
 
     @post("/items/{code:str}/draft/submit", summary="Submit the draft for review", status_code=200)
     async def submit(
         self, request: Request, code: FromPath[str], data: JSONBody[dict[str, Any]]
     ) -> EditionState:
-        body = _body(data)
-        row = await changes.submit(
+        body = read(SubmitBody, data)
+        row = await commands.submit(
             request.state.actor,
             code,
-            change_note=str(body.get("change_note") or ""),
-            effective_at=_day(body.get("effective_at"), "effective_at"),
-            now=datetime.now(UTC),
+            change_note=body.change_note,
+            effective_at=body.effective_at,
+            now=now(request),
         )
         return _state(code, row)
 
@@ -130,13 +142,13 @@ class StaffApiController(Controller):
     async def approve(
         self, request: Request, code: FromPath[str], data: JSONBody[dict[str, Any]]
     ) -> EditionState:
-        body = _body(data)
-        row = await changes.approve(
+        body = read(ApproveBody, data)
+        row = await commands.approve(
             request.state.actor,
             code,
-            effective_at=_day(body.get("effective_at"), "effective_at"),
-            hold=bool(body.get("hold", False)),
-            now=datetime.now(UTC),
+            effective_at=body.effective_at,
+            hold=body.hold,
+            now=now(request),
             calendar=calendar(),
         )
         return _state(code, row)
@@ -149,10 +161,8 @@ class StaffApiController(Controller):
     async def send_back(
         self, request: Request, code: FromPath[str], data: JSONBody[dict[str, Any]]
     ) -> EditionState:
-        body = _body(data)
-        row = await changes.send_back(
-            request.state.actor, code, reason=str(body.get("reason") or ""), now=datetime.now(UTC)
-        )
+        body = read(SendBackBody, data)
+        row = await commands.send_back(request.state.actor, code, reason=body.reason, now=now(request))
         return _state(code, row)
 
     @get("/changes", summary="Published changes, newest first")

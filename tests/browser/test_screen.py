@@ -4,12 +4,13 @@ unreachable server leaves the last content on screen until it comes back."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 
-from registry import changes, screens
+from guides.snapshot import replace
+from registry import screens
+from registry.editions import commands, store
 from registry.tables import ServiceItem
 from registry.users import actor, create_user
 from registry.workdays import Calendar
@@ -46,10 +47,10 @@ async def test_screen_updates_itself_and_survives_an_outage(live_server, browser
     await page.unroute("**/slides*")
 
     item = await ServiceItem.select().where(ServiceItem.code == CODE).first()
-    content = dataclasses.replace(await changes.edition_content(item["current_edition"]), promised_days=1)
-    await changes.save_draft(editor, CODE, content, base_lock_version=None, now=now)
-    await changes.submit(editor, CODE, change_note="提速", effective_at=now.date(), now=now)
-    await changes.approve(reviewer, CODE, effective_at=None, now=now, calendar=Calendar.load())
+    content = replace(await store.edition_content(item["current_edition"]), promised_days=1)
+    await commands.save_draft(editor, CODE, content, base_lock_version=None, now=now)
+    await commands.submit(editor, CODE, change_note="提速", effective_at=now.date(), now=now)
+    await commands.approve(reviewer, CODE, effective_at=None, now=now, calendar=Calendar.load())
     published = datetime.now(UTC)
     await page.wait_for_function(
         "(old) => document.querySelector('section.slide').dataset.fingerprint !== old",

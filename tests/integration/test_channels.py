@@ -3,7 +3,6 @@ databases, and the promise behind them — every channel shows the same guide.""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
@@ -17,10 +16,12 @@ from PIL import Image
 
 from guides import Guide, canonical_json
 from guides.qr import qr_png, qr_svg
-from registry import changes
+from guides.snapshot import replace
 from registry.db import write_transaction
+from registry.editions import store
+from registry.editions.publication import publish_seed
 from registry.queries import published_guide
-from registry.seeding import load_catalogue, read_seeds
+from registry.seeding import read_seeds
 from registry.tables import ServiceItem
 from tests.conftest import SEEDS
 
@@ -35,23 +36,16 @@ def soup(response) -> BeautifulSoup:
 
 async def publish_new_edition(code: str, **fields) -> Guide:
     """Publish the item's current content with `fields` changed, as a new current edition."""
-    item = await (
-        ServiceItem.select(ServiceItem.id, ServiceItem.item_type, ServiceItem.current_edition)
-        .where(ServiceItem.code == code)
-        .first()
-    )
     current = (await published_guide(code)).guide
-    content = dataclasses.replace(await changes.edition_content(item["current_edition"]), **fields)
     async with write_transaction():
-        return await changes.publish_edition(
-            item_id=item["id"],
-            code=code,
-            item_type=item["item_type"],
-            department=current.department,
+        item = await store.item_row(code, lock=True)
+        content = replace(await store.edition_content(item["current_edition"]), **fields)
+        return await publish_seed(
+            item=item,
             version=current.version + 1,
             content=content,
-            catalogue=await load_catalogue(),
-            ids=await changes.ref_ids(),
+            catalogue=await store.load_catalogue(),
+            ids=await store.ref_ids(),
             now=datetime.now(UTC),
             change_note="测试：发布新版本",
         )
@@ -225,7 +219,7 @@ async def test_every_channel_shows_the_same_guide_for_every_seeded_item(client):
     from datetime import UTC, datetime
 
     from registry import screens
-    from registry.changes import Actor
+    from registry.access import Actor
 
     items = read_seeds(SEEDS).items
     # One counter screen showing every seeded guide: its slides are the screen channel.

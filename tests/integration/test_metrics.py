@@ -8,13 +8,14 @@ targets: city 80 % by 2018-10-31; each district 70 % by 2018-12-31
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from bs4 import BeautifulSoup
 
-from registry import changes, metrics
+from guides.snapshot import replace
+from registry import metrics
+from registry.editions import commands, store
 from registry.users import actor, create_user
 from registry.workdays import Calendar
 
@@ -49,16 +50,16 @@ async def test_a_published_change_counts_from_its_effective_date(small_db):
         await create_user("wang", role="editor", password="x" * 12, departments=["TSQ"], now=now)
     )
     reviewer = await actor(await create_user("zhao", role="reviewer", password="x" * 12, now=now))
-    item = await changes.item_row("650102-TSQ-001")
-    content = dataclasses.replace(
-        await changes.edition_content(item["current_edition"]),
+    item = await store.item_row("650102-TSQ-001")
+    content = replace(
+        await store.edition_content(item["current_edition"]),
         trips=1,
         trips_reason="",
         effective_at=date(2019, 6, 1),
     )
-    await changes.save_draft(editor, "650102-TSQ-001", content, base_lock_version=None, now=now)
-    await changes.submit(editor, "650102-TSQ-001", change_note="一次办结", effective_at=None, now=now)
-    await changes.approve(reviewer, "650102-TSQ-001", effective_at=None, now=now, calendar=Calendar.load())
+    await commands.save_draft(editor, "650102-TSQ-001", content, base_lock_version=None, now=now)
+    await commands.submit(editor, "650102-TSQ-001", change_note="一次办结", effective_at=None, now=now)
+    await commands.approve(reviewer, "650102-TSQ-001", effective_at=None, now=now, calendar=Calendar.load())
 
     before = await metrics.report(date(2019, 5, 31))
     after = await metrics.report(date(2019, 6, 1))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 from bs4 import BeautifulSoup
 
-from registry import changes, screens
+from guides.snapshot import replace
+from registry import screens
+from registry.editions import commands, store
 from registry.tables import ServiceItem
 from registry.users import actor, create_user
 from registry.workdays import Calendar
@@ -55,10 +56,10 @@ async def test_polling_is_204_until_a_publication_changes_the_screen(small_clien
         await create_user("li", role="editor", password="x" * 12, departments=["SGSJ"], now=NOW)
     )
     item = await ServiceItem.select().where(ServiceItem.code == ITEMS[0]).first()
-    content = dataclasses.replace(await changes.edition_content(item["current_edition"]), promised_days=1)
-    await changes.save_draft(editor, ITEMS[0], content, base_lock_version=None, now=NOW)
-    await changes.submit(editor, ITEMS[0], change_note="提速", effective_at=NOW.date(), now=NOW)
-    await changes.approve(window, ITEMS[0], effective_at=None, now=NOW, calendar=Calendar.load())
+    content = replace(await store.edition_content(item["current_edition"]), promised_days=1)
+    await commands.save_draft(editor, ITEMS[0], content, base_lock_version=None, now=NOW)
+    await commands.submit(editor, ITEMS[0], change_note="提速", effective_at=NOW.date(), now=NOW)
+    await commands.approve(window, ITEMS[0], effective_at=None, now=NOW, calendar=Calendar.load())
 
     changed = await small_client.get(f"/screen/A12/slides?shown={shown}", headers={"HX-Request": "true"})
     assert changed.status_code == 200
@@ -107,10 +108,10 @@ async def test_an_old_printout_is_told_what_changed(small_client, window):
         await create_user("li", role="editor", password="x" * 12, departments=["SGSJ"], now=NOW)
     )
     item = await ServiceItem.select().where(ServiceItem.code == ITEMS[0]).first()
-    content = dataclasses.replace(await changes.edition_content(item["current_edition"]), promised_days=1)
-    await changes.save_draft(editor, ITEMS[0], content, base_lock_version=None, now=NOW)
-    await changes.submit(editor, ITEMS[0], change_note="提速", effective_at=NOW.date(), now=NOW)
-    await changes.approve(window, ITEMS[0], effective_at=None, now=NOW, calendar=Calendar.load())
+    content = replace(await store.edition_content(item["current_edition"]), promised_days=1)
+    await commands.save_draft(editor, ITEMS[0], content, base_lock_version=None, now=NOW)
+    await commands.submit(editor, ITEMS[0], change_note="提速", effective_at=NOW.date(), now=NOW)
+    await commands.approve(window, ITEMS[0], effective_at=None, now=NOW, calendar=Calendar.load())
 
     old = BeautifulSoup((await small_client.get(f"/g/{ITEMS[0]}?v=1")).text, "html.parser")
     banner = old.select_one(".outdated").get_text(" ", strip=True)

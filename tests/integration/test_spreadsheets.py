@@ -14,10 +14,11 @@ import pytest
 from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
 
-from registry import changes
 from registry import spreadsheets as ss
+from registry.access import SYSTEM
 from registry.app import create_app
-from registry.changes import SYSTEM, ConflictError
+from registry.editions import commands, store
+from registry.editions.commands import ConflictError
 from registry.tables import Edition, ServiceItem
 from registry.users import actor, create_user
 from tests.conftest import SMALL_SEEDS
@@ -126,12 +127,12 @@ async def test_a_valid_file_creates_drafts_never_publishes_and_a_second_apply_ch
     assert new["current_edition"] is None  # a draft only
     (draft,) = await Edition.select().where(Edition.item == new["id"])
     assert (draft["status"], draft["version"], draft["editor"]) == ("draft", 1, people["li"].id)
-    content = await changes.edition_content(draft["id"])
+    content = await store.edition_content(draft["id"])
     assert content.name == "股权出质设立登记"
     assert [m.material for m in content.materials] == ["id-card"]
 
     old = await ServiceItem.select().where(ServiceItem.code == "650100-SGSJ-002").first()
-    open_draft = await changes.open_edition(old["id"])
+    open_draft = await store.open_edition(old["id"])
     assert (open_draft["status"], open_draft["version"], open_draft["promised_days"]) == ("draft", 2, 0)
 
     # Nothing public changed.
@@ -142,7 +143,7 @@ async def test_a_valid_file_creates_drafts_never_publishes_and_a_second_apply_ch
     assert again.problems == []
     assert [o.action for o in again.outcomes] == ["unchanged"] * 4
     assert await Edition.count() == editions + 2
-    assert (await changes.open_edition(old["id"]))["lock_version"] == open_draft["lock_version"]
+    assert (await store.open_edition(old["id"]))["lock_version"] == open_draft["lock_version"]
 
 
 async def test_one_bad_row_means_nothing_is_written(people):
@@ -163,14 +164,14 @@ async def test_one_bad_row_means_nothing_is_written(people):
 async def test_a_failure_while_writing_rolls_back_the_rows_already_written(people, monkeypatch):
     data = edit(await exported(), "事项", "650100-SGSJ-002", 承诺办结时限=0)  # row 3: written first
     data = append(data, "事项", item_row(NEW))  # row 5: fails half-way through create_item
-    original = changes.save_draft
+    original = commands.save_draft
 
     async def conflicting(who, code, content, **kwargs):
         if code == NEW:
             raise ConflictError(7, {})
         return await original(who, code, content, **kwargs)
 
-    monkeypatch.setattr(changes, "save_draft", conflicting)
+    monkeypatch.setattr(commands, "save_draft", conflicting)
     before = await counts()
     report = await run(data, people["li"])
     assert [p.as_tuple() for p in report.problems] == [
@@ -179,7 +180,7 @@ async def test_a_failure_while_writing_rolls_back_the_rows_already_written(peopl
     assert not report.applied
     assert await counts() == before  # neither row 3's draft nor row 5's item survived
     item = await ServiceItem.select().where(ServiceItem.code == "650100-SGSJ-002").first()
-    assert await changes.open_edition(item["id"]) is None
+    assert await store.open_edition(item["id"]) is None
 
 
 async def test_an_editor_of_another_department_is_refused_row_by_row(people):
@@ -205,16 +206,16 @@ async def test_drafts_are_updated_in_place_and_items_in_review_are_left_alone(pe
     code = "650100-SGSJ-002"
     assert outcomes(await run(edit(base, "事项", code, 承诺办结时限=2), li))[1] == (3, code, "update")
     item = await ServiceItem.select().where(ServiceItem.code == code).first()
-    first = await changes.open_edition(item["id"])
+    first = await store.open_edition(item["id"])
 
     assert outcomes(await run(edit(base, "事项", code, 承诺办结时限=3), li))[1] == (3, code, "update")
-    second = await changes.open_edition(item["id"])
+    second = await store.open_edition(item["id"])
     assert (second["id"], second["lock_version"], second["promised_days"]) == (first["id"], 2, 3)
 
-    await changes.submit(li, code, change_note="压缩时限", effective_at=None, now=NOW)
+    await commands.submit(li, code, change_note="压缩时限", effective_at=None, now=NOW)
     refused = await run(edit(base, "事项", code, 承诺办结时限=4), li)
     assert [p.as_tuple() for p in refused.problems] == [
-        ("事项", 3, "事项编码", "该事项有待审核或待发布的版本，审核退回后才能导入修改")
+        ("事项", 3, "事项编码", "该版本已提交审核，审核退回后才能修改。")
     ]
     same = await run(edit(base, "事项", code, 承诺办结时限=3), li, dry_run=True)
     assert outcomes(same)[1] == (3, code, "unchanged")
@@ -252,7 +253,7 @@ async def test_export_then_import_of_the_real_registry_changes_nothing(seeded_db
 
 
 async def test_export_leaves_out_withdrawn_items_and_drafts(people):
-    await changes.create_item(
+    await commands.create_item(
         people["li"],
         code=NEW,
         department_code="SGSJ",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from registry import changes
+from guides.snapshot import replace
+from registry.access import PermissionDenied
 from registry.changelog import verify_log
-from registry.changes import ConflictError, PermissionDenied, TransitionError
+from registry.editions import commands, publication, store
+from registry.editions.commands import ConflictError
+from registry.editions.workflow import TransitionError
 from registry.errors import ValidationError
 from registry.queries import published_guide
 from registry.tables import ChangeRecord, Edition, ServiceItem
@@ -41,19 +43,19 @@ async def staff(small_db):
 
 async def faster(days=2):
     item = await ServiceItem.select().where(ServiceItem.code == CODE).first()
-    content = await changes.edition_content(item["current_edition"])
-    return dataclasses.replace(content, promised_days=days, effective_at=NOW.date())
+    content = await store.edition_content(item["current_edition"])
+    return replace(content, promised_days=days, effective_at=NOW.date())
 
 
 async def test_draft_review_approve_publishes_at_once(staff):
     editor, reviewer = staff["editor"], staff["reviewer"]
-    draft = await changes.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
+    draft = await commands.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
     assert draft["status"] == "draft"
     assert draft["version"] == 2
     assert (await published_guide(CODE)).guide.promised_days == 3  # drafts are not public
 
-    await changes.submit(editor, CODE, change_note="压缩承诺时限", effective_at=None, now=NOW)
-    approved = await changes.approve(reviewer, CODE, effective_at=None, now=NOW, calendar=CALENDAR)
+    await commands.submit(editor, CODE, change_note="压缩承诺时限", effective_at=None, now=NOW)
+    approved = await commands.approve(reviewer, CODE, effective_at=None, now=NOW, calendar=CALENDAR)
 
     assert approved["status"] == "published"
     found = await published_guide(CODE)
@@ -71,15 +73,15 @@ async def test_draft_review_approve_publishes_at_once(staff):
 
 async def test_send_back_returns_the_draft_with_a_reason(staff):
     editor, reviewer = staff["editor"], staff["reviewer"]
-    await changes.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
-    await changes.submit(editor, CODE, change_note="调整", effective_at=None, now=NOW)
+    await commands.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
+    await commands.submit(editor, CODE, change_note="调整", effective_at=None, now=NOW)
     with pytest.raises(ValidationError):
-        await changes.send_back(reviewer, CODE, reason=" ", now=NOW)
-    back = await changes.send_back(reviewer, CODE, reason="请补充设定依据", now=NOW)
+        await commands.send_back(reviewer, CODE, reason=" ", now=NOW)
+    back = await commands.send_back(reviewer, CODE, reason="请补充设定依据", now=NOW)
     assert back["status"] == "draft"
     assert back["send_back_reason"] == "请补充设定依据"
     # The editor can change it again, then resubmit.
-    again = await changes.save_draft(
+    again = await commands.save_draft(
         editor, CODE, await faster(1), base_lock_version=back["lock_version"], now=NOW
     )
     assert again["promised_days"] == 1
@@ -87,26 +89,26 @@ async def test_send_back_returns_the_draft_with_a_reason(staff):
 
 async def test_permissions_cross_department_and_four_eyes(staff):
     with pytest.raises(PermissionDenied):
-        await changes.save_draft(
+        await commands.save_draft(
             staff["district_editor"], CODE, await faster(), base_lock_version=None, now=NOW
         )
     admin = staff["admin"]
-    await changes.save_draft(admin, CODE, await faster(), base_lock_version=None, now=NOW)
-    await changes.submit(admin, CODE, change_note="管理员修改", effective_at=None, now=NOW)
+    await commands.save_draft(admin, CODE, await faster(), base_lock_version=None, now=NOW)
+    await commands.submit(admin, CODE, change_note="管理员修改", effective_at=None, now=NOW)
     with pytest.raises(PermissionDenied, match="双人复核"):
-        await changes.approve(admin, CODE, effective_at=None, now=NOW, calendar=CALENDAR)
+        await commands.approve(admin, CODE, effective_at=None, now=NOW, calendar=CALENDAR)
     with pytest.raises(PermissionDenied):
-        await changes.approve(staff["editor"], CODE, effective_at=None, now=NOW, calendar=CALENDAR)
-    await changes.approve(staff["reviewer"], CODE, effective_at=None, now=NOW, calendar=CALENDAR)
+        await commands.approve(staff["editor"], CODE, effective_at=None, now=NOW, calendar=CALENDAR)
+    await commands.approve(staff["reviewer"], CODE, effective_at=None, now=NOW, calendar=CALENDAR)
 
 
 async def test_two_editors_saving_the_same_draft_conflict_and_nothing_is_lost(staff):
     editor, admin = staff["editor"], staff["admin"]
-    first = await changes.save_draft(editor, CODE, await faster(2), base_lock_version=None, now=NOW)
+    first = await commands.save_draft(editor, CODE, await faster(2), base_lock_version=None, now=NOW)
     base = first["lock_version"]
-    await changes.save_draft(admin, CODE, await faster(1), base_lock_version=base, now=NOW)
+    await commands.save_draft(admin, CODE, await faster(1), base_lock_version=base, now=NOW)
     with pytest.raises(ConflictError) as info:
-        await changes.save_draft(editor, CODE, await faster(4), base_lock_version=base, now=NOW)
+        await commands.save_draft(editor, CODE, await faster(4), base_lock_version=base, now=NOW)
     assert info.value.current["promised_days"] == 1  # the other editor's work is kept
     row = await Edition.select().where(Edition.id == first["id"]).first()
     assert row["promised_days"] == 1
@@ -115,17 +117,17 @@ async def test_two_editors_saving_the_same_draft_conflict_and_nothing_is_lost(st
 
 async def test_future_effective_date_announces_now_and_switches_by_itself(staff):
     editor, reviewer = staff["editor"], staff["reviewer"]
-    await changes.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
-    await changes.submit(editor, CODE, change_note="自12月1日起压缩时限", effective_at=None, now=NOW)
-    approved = await changes.approve(
+    await commands.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
+    await commands.submit(editor, CODE, change_note="自12月1日起压缩时限", effective_at=None, now=NOW)
+    approved = await commands.approve(
         reviewer, CODE, effective_at=date(2026, 12, 1), now=NOW, calendar=CALENDAR
     )
     assert approved["status"] == "scheduled"
     assert (await published_guide(CODE)).guide.promised_days == 3  # still the current guide
 
-    report = await changes.publish_due(now=datetime(2026, 11, 30, 23, 59, tzinfo=CST))
+    report = await publication.publish_due(now=datetime(2026, 11, 30, 23, 59, tzinfo=CST))
     assert report.activated == []
-    report = await changes.publish_due(now=datetime(2026, 12, 1, 0, 0, 30, tzinfo=CST))
+    report = await publication.publish_due(now=datetime(2026, 12, 1, 0, 0, 30, tzinfo=CST))
     assert report.activated == [CODE]
     assert (await published_guide(CODE)).guide.promised_days == 2
     statuses = (
@@ -138,38 +140,38 @@ async def test_future_effective_date_announces_now_and_switches_by_itself(staff)
 
 async def test_held_publication_waits_for_the_reviewer(staff):
     editor, reviewer = staff["editor"], staff["reviewer"]
-    await changes.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
-    await changes.submit(editor, CODE, change_note="调整", effective_at=None, now=NOW)
-    held = await changes.approve(reviewer, CODE, effective_at=None, now=NOW, calendar=CALENDAR, hold=True)
+    await commands.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
+    await commands.submit(editor, CODE, change_note="调整", effective_at=None, now=NOW)
+    held = await commands.approve(reviewer, CODE, effective_at=None, now=NOW, calendar=CALENDAR, hold=True)
     assert held["status"] == "approved"
     assert held["held"] is True
-    assert (await changes.publish_due(now=NOW)).published == []
+    assert (await publication.publish_due(now=NOW)).published == []
     assert (await published_guide(CODE)).guide.promised_days == 3
-    await changes.publish_held(reviewer, CODE, now=NOW + timedelta(hours=3))
+    await commands.publish_held(reviewer, CODE, now=NOW + timedelta(hours=3))
     assert (await published_guide(CODE)).guide.promised_days == 2
 
 
 async def test_transitions_not_allowed_change_nothing(staff):
     editor, reviewer = staff["editor"], staff["reviewer"]
     with pytest.raises(TransitionError):
-        await changes.submit(editor, CODE, change_note="x", effective_at=None, now=NOW)
+        await commands.submit(editor, CODE, change_note="x", effective_at=None, now=NOW)
     with pytest.raises(TransitionError):
-        await changes.approve(reviewer, CODE, effective_at=None, now=NOW, calendar=CALENDAR)
-    await changes.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
-    await changes.submit(editor, CODE, change_note="调整", effective_at=None, now=NOW)
+        await commands.approve(reviewer, CODE, effective_at=None, now=NOW, calendar=CALENDAR)
+    await commands.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
+    await commands.submit(editor, CODE, change_note="调整", effective_at=None, now=NOW)
     with pytest.raises(TransitionError):
-        await changes.save_draft(editor, CODE, await faster(1), base_lock_version=1, now=NOW)
+        await commands.save_draft(editor, CODE, await faster(1), base_lock_version=1, now=NOW)
     with pytest.raises(ValidationError):
-        await changes.save_draft(
-            editor, CODE, dataclasses.replace(await faster(), trips=3), base_lock_version=1, now=NOW
+        await commands.save_draft(
+            editor, CODE, replace(await faster(), trips=3), base_lock_version=1, now=NOW
         )
 
 
 async def test_withdrawal_goes_through_review_and_leaves_a_410(staff, small_client):
     editor, reviewer = staff["editor"], staff["reviewer"]
-    await changes.request_withdrawal(editor, CODE, now=NOW)
-    await changes.submit(editor, CODE, change_note="职能调整，事项取消", effective_at=None, now=NOW)
-    await changes.approve(reviewer, CODE, effective_at=None, now=NOW, calendar=CALENDAR)
+    await commands.request_withdrawal(editor, CODE, now=NOW)
+    await commands.submit(editor, CODE, change_note="职能调整，事项取消", effective_at=None, now=NOW)
+    await commands.approve(reviewer, CODE, effective_at=None, now=NOW, calendar=CALENDAR)
     assert (await small_client.get(f"/g/{CODE}")).status_code == 410
     record = await ChangeRecord.select().order_by(ChangeRecord.seq, ascending=False).first()
     assert record["kind"] == "withdrawal"
@@ -196,9 +198,9 @@ async def test_history_page_and_atom_feed_show_the_change(staff, small_client):
     from bs4 import BeautifulSoup
 
     editor, reviewer = staff["editor"], staff["reviewer"]
-    await changes.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
-    await changes.submit(editor, CODE, change_note="压缩承诺时限", effective_at=None, now=NOW)
-    await changes.approve(reviewer, CODE, effective_at=None, now=NOW, calendar=CALENDAR)
+    await commands.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
+    await commands.submit(editor, CODE, change_note="压缩承诺时限", effective_at=None, now=NOW)
+    await commands.approve(reviewer, CODE, effective_at=None, now=NOW, calendar=CALENDAR)
 
     page = BeautifulSoup((await small_client.get(f"/g/{CODE}/history")).text, "html.parser")
     newest = page.select("li.change")[0]
@@ -220,9 +222,9 @@ async def test_guide_announces_a_scheduled_change(staff, small_client):
     from bs4 import BeautifulSoup
 
     editor, reviewer = staff["editor"], staff["reviewer"]
-    await changes.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
-    await changes.submit(editor, CODE, change_note="自12月起", effective_at=None, now=NOW)
-    await changes.approve(reviewer, CODE, effective_at=date(2099, 12, 1), now=NOW, calendar=CALENDAR)
+    await commands.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
+    await commands.submit(editor, CODE, change_note="自12月起", effective_at=None, now=NOW)
+    await commands.approve(reviewer, CODE, effective_at=date(2099, 12, 1), now=NOW, calendar=CALENDAR)
     page = BeautifulSoup((await small_client.get(f"/g/{CODE}")).text, "html.parser")
     note = page.select_one(".announce").get_text()
     assert "自 2099-12-01 起" in note
@@ -237,9 +239,9 @@ async def test_the_server_switches_scheduled_guides_by_itself(staff, small_db):
     from registry.app import publish_loop
 
     editor, reviewer = staff["editor"], staff["reviewer"]
-    await changes.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
-    await changes.submit(editor, CODE, change_note="立即生效", effective_at=None, now=NOW)
-    await changes.approve(reviewer, CODE, effective_at=date(2026, 11, 26), now=NOW, calendar=CALENDAR)
+    await commands.save_draft(editor, CODE, await faster(), base_lock_version=None, now=NOW)
+    await commands.submit(editor, CODE, change_note="立即生效", effective_at=None, now=NOW)
+    await commands.approve(reviewer, CODE, effective_at=date(2026, 11, 26), now=NOW, calendar=CALENDAR)
     assert (await published_guide(CODE)).guide.promised_days == 3
     next_morning = datetime(2026, 11, 26, 8, 0, tzinfo=CST)
     task = asyncio.create_task(publish_loop(0.05, clock=lambda: next_morning))

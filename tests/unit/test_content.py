@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from registry.content import content_from_mapping
+from registry.editions.schema import content_from_mapping
 from registry.errors import ValidationError
 
 GOOD = {

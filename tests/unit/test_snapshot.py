@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import UTC, date, datetime
 
 from guides import DepartmentRef, Guide, GuideMaterial, Step, canonical_json, fingerprint
+from guides.snapshot import replace
 
 
 def make_guide(**changes) -> Guide:
@@ -22,7 +22,7 @@ def make_guide(**changes) -> Guide:
         steps=(Step("受理"),),
         trips=0,
     )
-    return dataclasses.replace(guide, **changes)
+    return replace(guide, **changes)
 
 
 def test_canonical_json_is_sorted_compact_utf8():

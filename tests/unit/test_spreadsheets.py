@@ -17,7 +17,7 @@ import pytest
 
 from guides import Fee, Step, Venue
 from registry import spreadsheets as ss
-from registry.content import CitationRef
+from registry.editions.schema import CitationRef
 
 REFS = ss.References(
     departments={"SGSJ": "乌鲁木齐市工商行政管理局", "TSQ": "乌鲁木齐市天山区人民政府"},

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from guides.clock import CHINA
 from registry.errors import DomainError, ValidationError
 from registry.workdays import (
     DEFAULT_OVERRIDES,
-    SHANGHAI,
     Calendar,
     CalendarGapError,
     deadline_report,
@@ -29,11 +29,11 @@ PACKAGE_ONLY = Calendar()  # chinese_calendar alone, no override file
 
 def sh(text: str) -> datetime:
     """A wall-clock time in Shanghai."""
-    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+    return datetime.fromisoformat(text).replace(tzinfo=CHINA)
 
 
 def end_of(day: str) -> datetime:
-    return datetime.fromisoformat(f"{day}T23:59:59").replace(tzinfo=SHANGHAI)
+    return datetime.fromisoformat(f"{day}T23:59:59").replace(tzinfo=CHINA)
 
 
 def deadline(approved_at: datetime, calendar: Calendar = PACKAGE_ONLY) -> datetime:
@@ -57,7 +57,7 @@ def test_last_second_of_thursday_and_first_of_friday_differ():
 
 def test_the_deadline_is_an_aware_shanghai_instant_at_23_59_59():
     due = deadline(sh("2026-06-08T09:00:00"))
-    assert due.tzinfo == SHANGHAI
+    assert due.tzinfo == CHINA
     assert due.utcoffset() == timedelta(hours=8)
     assert due.isoformat() == "2026-06-09T23:59:59+08:00"
     # In UTC the end of Tue 06-09 in Shanghai is 15:59:59 the same day.
@@ -122,7 +122,7 @@ def test_a_utc_approval_already_the_next_day_in_shanghai():
     # 2026-06-11T16:30Z is Fri 2026-06-12 00:30 in Shanghai (not Thu) -> Mon 2026-06-15.
     # Read naively as Thursday it would have been Fri 06-12.
     approved = parse_approval_time("2026-06-11T16:30:00Z")
-    assert approved.astimezone(SHANGHAI).date() == date(2026, 6, 12)
+    assert approved.astimezone(CHINA).date() == date(2026, 6, 12)
     assert deadline(approved) == end_of("2026-06-15")
 
 
@@ -139,7 +139,7 @@ def test_parse_approval_time():
     assert parse_approval_time("2026-09-30") == sh("2026-09-30T00:00:00")
     # An offset is honoured: 09:00 in New York (-04:00) is 21:00 in Shanghai.
     ny = parse_approval_time("2026-06-11T09:00:00-04:00")
-    assert ny.astimezone(SHANGHAI) == sh("2026-06-11T21:00:00")
+    assert ny.astimezone(CHINA) == sh("2026-06-11T21:00:00")
 
 
 @pytest.mark.parametrize("text", ["", "yesterday", "2026-13-01", "2026-09-30T25:00", "30/09/2026"])
@@ -323,4 +323,4 @@ def test_deadline_report_refuses_bad_text_and_gaps():
 def test_a_datetime_is_not_a_date_here():
     # A datetime's day depends on its zone; callers convert to Shanghai first.
     with pytest.raises(TypeError):
-        PACKAGE_ONLY.is_workday(datetime(2026, 6, 8, 9, 0, tzinfo=SHANGHAI))
+        PACKAGE_ONLY.is_workday(datetime(2026, 6, 8, 9, 0, tzinfo=CHINA))

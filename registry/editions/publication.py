@@ -1,0 +1,205 @@
+"""Publication: snapshot an approved edition, log the change, and make it current — at once, or
+on its effective date. Shared by approval, the due-publisher and seeding.
+
+Every function here runs inside the caller's write transaction, after the caller has locked the
+item (store.item_row(lock=True) or store.claim_item). `publish_due` opens its own transactions,
+one per item, and claims each item with SKIP LOCKED, so any number of processes can run it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from guides import Guide, canonical_json, fingerprint
+from guides.i18n import _
+from registry import changelog
+from registry.access import SYSTEM
+from registry.db import write_transaction
+from registry.diff import diff_guides, summarize
+from registry.editions import store
+from registry.editions.schema import EditionContent
+from registry.editions.workflow import Action, check
+from registry.snapshot import Catalogue, build_guide
+from registry.tables import Edition, ServiceItem, User
+from registry.vocab import ChangeKind, EditionStatus, local_today
+
+
+async def publish(
+    *,
+    item: dict[str, Any],
+    edition: dict[str, Any],
+    content: EditionContent,
+    catalogue: Catalogue,
+    now: datetime,
+    editor: str,
+    reviewer: str,
+) -> Guide:
+    """Snapshot the approved `edition`, log the change, and make it current (or schedule it)."""
+    subject = store.subject(item, edition)
+    due_now = content.effective_at <= local_today(now)
+    action = (Action.withdraw if edition["withdraw"] else Action.publish) if due_now else Action.schedule
+    status = check(action, SYSTEM, subject)
+    guide = build_guide(
+        code=item["code"],
+        item_type=item["item_type"],
+        department=store.item_department(item),
+        version=edition["version"],
+        content=content,
+        catalogue=catalogue,
+        published_at=now,
+    )
+    fp = fingerprint(guide)
+    before = await store.current_guide(item["id"])
+    await Edition.update(
+        {
+            Edition.status: status.value,
+            Edition.snapshot: canonical_json(guide).decode(),
+            Edition.fingerprint: fp,
+            Edition.published_at: now,
+            Edition.held: False,
+        }
+    ).where((Edition.id == edition["id"]) & (Edition.status == EditionStatus.approved.value))
+    if due_now:
+        await make_current(item["id"], edition["id"], withdraw=edition["withdraw"])
+    changes = diff_guides(before, guide)
+    if edition["withdraw"]:
+        kind = ChangeKind.withdrawal
+        summary = _("取消事项《{name}》", name=guide.name)
+    else:
+        kind = ChangeKind.new if before is None else ChangeKind.change
+        summary = summarize(changes)
+    await changelog.append(
+        item_id=item["id"],
+        item_code=item["code"],
+        kind=kind.value,
+        version_before=before.version if before else None,
+        version_after=edition["version"],
+        diff=[c.to_dict() for c in changes],
+        summary=summary,
+        change_note=edition["change_note"],
+        editor=editor,
+        reviewer=reviewer,
+        approved_at=edition["approved_at"],
+        publish_deadline=edition["publish_deadline"],
+        published_at=now,
+        effective_at=content.effective_at,
+        fingerprint=fp,
+    )
+    return guide
+
+
+async def make_current(item_id: int, edition_id: int, *, withdraw: bool = False) -> None:
+    """The edition becomes the guide the public sees; the one before is superseded."""
+    await Edition.update({Edition.status: EditionStatus.superseded.value}).where(
+        (Edition.item == item_id)
+        & (Edition.status == EditionStatus.published.value)
+        & (Edition.id != edition_id)
+    )
+    values: dict[Any, Any] = {ServiceItem.current_edition: edition_id}
+    if withdraw:
+        values[ServiceItem.withdrawn] = True
+    await ServiceItem.update(values).where(ServiceItem.id == item_id)
+
+
+async def publish_approved(item: dict[str, Any], edition_id: int, *, now: datetime) -> Guide:
+    """Publish an approved edition of the locked `item`, naming its editor and reviewer."""
+    edition = await store.edition_row(edition_id)
+    people = [i for i in (edition["editor"], edition["reviewer"]) if i is not None]
+    names = {
+        u["id"]: u["username"]
+        for u in await User.select(User.id, User.username).where(User.id.is_in(people or [-1]))
+    }
+    return await publish(
+        item=item,
+        edition=edition,
+        content=store.content_of(edition),
+        catalogue=await store.load_catalogue(),
+        now=now,
+        editor=names.get(edition["editor"], ""),
+        reviewer=names.get(edition["reviewer"], ""),
+    )
+
+
+async def publish_seed(
+    *,
+    item: dict[str, Any],
+    version: int,
+    content: EditionContent,
+    catalogue: Catalogue,
+    ids: store.RefIds,
+    now: datetime,
+    change_note: str = "",
+) -> Guide:
+    """Publish `content` as edition `version` at once, without review (seed data only)."""
+    edition_id = await store.insert_edition(
+        item_id=item["id"],
+        version=version,
+        status=EditionStatus.approved,
+        content=content,
+        ids=ids,
+        now=now,
+        change_note=change_note or _("初始数据导入"),
+    )
+    await Edition.update({Edition.approved_at: now, Edition.publish_deadline: now}).where(
+        Edition.id == edition_id
+    )
+    return await publish(
+        item=item,
+        edition=await store.edition_row(edition_id),
+        content=content,
+        catalogue=catalogue,
+        now=now,
+        editor="seed",
+        reviewer="seed",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DueReport:
+    published: list[str] = field(default_factory=list)
+    activated: list[str] = field(default_factory=list)
+
+
+async def publish_due(*, now: datetime) -> DueReport:
+    """What runs every minute: publish approved editions not held, and make scheduled editions
+    current once their effective date has come. Each item is claimed in its own transaction
+    (SKIP LOCKED on PostgreSQL) and its state read again under the lock, so any number of
+    processes can run this at once and each edition is published exactly once."""
+    report = DueReport()
+    approved = await Edition.select(Edition.id, Edition.item).where(
+        (Edition.status == EditionStatus.approved.value) & (Edition.held == False)  # noqa: E712
+    )
+    for candidate in approved:
+        async with write_transaction():
+            item = await store.claim_item(candidate["item"])
+            if item is None:
+                continue
+            edition = await store.open_edition(item["id"])
+            if edition is None or edition["id"] != candidate["id"]:
+                continue
+            if edition["status"] != EditionStatus.approved.value or edition["held"]:
+                continue
+            await publish_approved(item, edition["id"], now=now)
+            report.published.append(item["code"])
+    today = local_today(now)
+    scheduled = (
+        await Edition.select(Edition.id, Edition.item)
+        .where((Edition.status == EditionStatus.scheduled.value) & (Edition.effective_at <= today))
+        .order_by(Edition.version)
+    )
+    for candidate in scheduled:
+        async with write_transaction():
+            item = await store.claim_item(candidate["item"])
+            if item is None:
+                continue
+            edition = await store.edition_row(candidate["id"])
+            if edition["status"] != EditionStatus.scheduled.value:
+                continue
+            action = Action.activate_withdrawal if edition["withdraw"] else Action.activate
+            status = check(action, SYSTEM, store.subject(item, edition))
+            await Edition.update({Edition.status: status.value}).where(Edition.id == edition["id"])
+            await make_current(item["id"], edition["id"], withdraw=edition["withdraw"])
+            report.activated.append(item["code"])
+    return report
