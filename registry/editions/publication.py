@@ -20,7 +20,7 @@ from registry.db import write_transaction
 from registry.diff import diff_guides, summarize
 from registry.editions import store
 from registry.editions.schema import EditionContent
-from registry.editions.workflow import Action, check
+from registry.editions.workflow import Action, TransitionError, check
 from registry.snapshot import Catalogue, build_guide
 from registry.tables import Edition, ServiceItem, User
 from registry.vocab import ChangeKind, EditionStatus, local_today
@@ -52,15 +52,21 @@ async def publish(
     )
     fp = fingerprint(guide)
     before = await store.current_guide(item["id"])
-    await Edition.update(
-        {
-            Edition.status: status.value,
-            Edition.snapshot: canonical_json(guide).decode(),
-            Edition.fingerprint: fp,
-            Edition.published_at: now,
-            Edition.held: False,
-        }
-    ).where((Edition.id == edition["id"]) & (Edition.status == EditionStatus.approved.value))
+    claimed = (
+        await Edition.update(
+            {
+                Edition.status: status.value,
+                Edition.snapshot: canonical_json(guide).decode(),
+                Edition.fingerprint: fp,
+                Edition.published_at: now,
+                Edition.held: False,
+            }
+        )
+        .where((Edition.id == edition["id"]) & (Edition.status == EditionStatus.approved.value))
+        .returning(Edition.id)
+    )
+    if not claimed:  # published by someone else since it was read: never twice
+        raise TransitionError(_("该版本已发布。"))
     if due_now:
         await make_current(item["id"], edition["id"], withdraw=edition["withdraw"])
     changes = diff_guides(before, guide)
