@@ -23,7 +23,7 @@ def _engine(settings: Settings):
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from registry.db import migrate
+    from registry.upgrade import migrate
 
     asyncio.run(migrate(_engine(settings)))
     print(_("数据库已是最新结构。"))

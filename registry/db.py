@@ -54,21 +54,3 @@ def write_transaction():
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
-
-
-async def migrate(engine: Engine) -> None:
-    """Run the committed migrations forwards on `engine` (what `onetrip migrate` does)."""
-    import os
-
-    from piccolo.apps.migrations.commands.forwards import run_forwards
-    from piccolo.apps.migrations.tables import Migration
-
-    import registry.piccolo_conf as conf
-
-    os.environ.setdefault("PICCOLO_CONF", "registry.piccolo_conf")
-    conf.DB = engine
-    Migration._meta.db = engine
-    await prepare(engine)
-    result = await run_forwards("registry")
-    if not result.success:
-        raise RuntimeError(f"migration failed: {result.message}")

@@ -24,6 +24,7 @@ from registry.errors import FieldError, ValidationError
 T = TypeVar("T", bound=msgspec.Struct)
 
 _INT = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
+_LONG_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 MAX_INPUT_TEXT = 100_000  # no field of ours is longer; refuse before any other work
 _MISSING = object()
@@ -55,12 +56,7 @@ def parse_int(value: Any, *, lo: int | None = None, hi: int | None = None) -> in
     if isinstance(value, str):
         text = value.strip()
         if not _INT.fullmatch(text):
-            if (
-                text.lstrip("+-").isascii()
-                and text.lstrip("+-").isdigit()
-                and lo is not None
-                and hi is not None
-            ):
+            if _LONG_INT.fullmatch(text) and lo is not None and hi is not None:  # only too many digits
                 raise Invalid(_("应在 {lo} 到 {hi} 之间", lo=lo, hi=hi))
             raise Invalid(_("应为整数"))
         value = int(text)

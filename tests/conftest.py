@@ -25,9 +25,10 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from registry.app import create_app
-from registry.db import bind, migrate
+from registry.db import bind
 from registry.seeding import load_seeds
 from registry.settings import PROJECT_ROOT, Settings
+from registry.upgrade import migrate
 
 os.environ.setdefault("PICCOLO_CONF", "registry.piccolo_conf")
 

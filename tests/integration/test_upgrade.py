@@ -16,10 +16,11 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from guides import Guide, canonical_json
 from registry.changelog import verify_log
-from registry.db import bind, migrate
+from registry.db import bind
 from registry.editions import store
 from registry.seeding import load_seeds
 from registry.tables import Edition
+from registry.upgrade import migrate
 from tests.conftest import SEEDS
 
 LEGACY = Path(__file__).parent.parent / "fixtures" / "legacy"
