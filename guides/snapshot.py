@@ -34,15 +34,26 @@ def F(  # a declaration reads best short: Annotated[str, F("事项名称", max_l
     diff: str = "",
     width: int = 0,
     required: bool = False,
+    since: int = 0,
     **constraints: Any,
 ) -> Meta:
     """A field's metadata: its Chinese label, help text, an example, limits (min_length,
     max_length, ge, le) and how forms (`widget`), diffs (`diff`) and spreadsheets (`width`)
     show it when its type alone does not say. `required` marks a field that input must give even
     though the type has a default (text with min_length, or a field without default, is required
-    anyway)."""
+    anyway). `since` marks a field added after schema 1: the canonical form leaves it out while it
+    holds its default, so every snapshot published before it existed keeps its bytes and its
+    fingerprint."""
     extra = {
-        k: v for k, v in (("widget", widget), ("diff", diff), ("width", width), ("required", required)) if v
+        k: v
+        for k, v in (
+            ("widget", widget),
+            ("diff", diff),
+            ("width", width),
+            ("required", required),
+            ("since", since),
+        )
+        if v
     }
     return Meta(
         title=title,
@@ -294,10 +305,25 @@ def _plain(struct: Any) -> dict[str, Any]:
     return json.loads(json.dumps(msgspec.to_builtins(struct, builtin_types=(datetime, date)), default=_iso))
 
 
+def _added_later() -> dict[str, Any]:
+    """Fields declared with `since`, and their defaults."""
+    found = {}
+    for f in msgspec.inspect.type_info(Guide).fields:
+        t = f.type
+        if isinstance(t, msgspec.inspect.Metadata) and (t.extra or {}).get("since"):
+            found[f.name] = f.default
+    return found
+
+
 def canonical_json(guide: Guide) -> bytes:
-    """The canonical form: UTF-8 JSON, keys sorted, no insignificant whitespace."""
+    """The canonical form: UTF-8 JSON, keys sorted, no insignificant whitespace; a field added
+    after schema 1 appears only once it holds something."""
+    data = msgspec.to_builtins(guide, builtin_types=(datetime, date))
+    for name, default in _ADDED_LATER.items():
+        if getattr(guide, name) == default:
+            del data[name]
     return json.dumps(
-        msgspec.to_builtins(guide, builtin_types=(datetime, date)),
+        data,
         default=_iso,
         ensure_ascii=False,
         sort_keys=True,
@@ -308,3 +334,6 @@ def canonical_json(guide: Guide) -> bytes:
 def fingerprint(guide: Guide) -> str:
     """SHA-256 of the canonical JSON, hex."""
     return hashlib.sha256(canonical_json(guide)).hexdigest()
+
+
+_ADDED_LATER = _added_later()
