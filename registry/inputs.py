@@ -168,6 +168,9 @@ def fields_of(cls: type) -> tuple[FieldSpec, ...]:
             kw = {"lo": t.ge, "hi": t.le}
         elif isinstance(t, mi.DateType):
             kind = "date"
+        elif isinstance(t, mi.EnumType):
+            kind = "choice"
+            kw = {"choices": tuple(member.value for member in t.cls)}
         elif isinstance(t, mi.LiteralType):
             kind = "choice"
             kw = {"choices": _literal_values(hints[f.name]) or tuple(t.values)}

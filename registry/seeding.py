@@ -13,15 +13,20 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
+
+import msgspec
+from msgspec import Struct
 
 from guides import DepartmentRef, Guide
 from guides.i18n import _
+from guides.snapshot import F
 from registry.db import write_transaction
 from registry.editions import store
 from registry.editions.publication import publish_seed
 from registry.editions.schema import EditionContent, content_from_mapping, item_code_error
 from registry.errors import DomainError, ValidationError
+from registry.inputs import read
 from registry.snapshot import Catalogue, build_guide, department_ref
 from registry.tables import Department, Edition, LegalDocument, Material, ServiceItem, Target
 from registry.vocab import (
@@ -33,6 +38,8 @@ from registry.vocab import (
     local_midnight,
     system_now,
 )
+
+T = TypeVar("T", bound=Struct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,36 +59,43 @@ class SeedError(DomainError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-@dataclass(frozen=True, slots=True)
-class SeedDepartment:
-    code: str
-    name: str
-    short_name: str
-    level: str
-    kind: str
-    region: str
-    shares_administration_with: str | None
-    position: int
+Code = Annotated[str, F("编码", min_length=1, max_length=64)]
+Name = Annotated[str, F("名称", min_length=1, max_length=200)]
 
 
-@dataclass(frozen=True, slots=True)
-class SeedMaterial:
-    code: str
-    name: str
-    kind: str
-    issuer: str
-    issuer_department: str | None
+class SeedDepartment(Struct, frozen=True, forbid_unknown_fields=True):
+    code: Annotated[str, F("编码", min_length=1, max_length=32)]
+    name: Name
+    short_name: Annotated[str, F("简称", min_length=1, max_length=100)]
+    level: Level
+    kind: Literal[DEPARTMENT_KINDS]  # type: ignore[valid-type]
+    region: Annotated[str, F("地区", min_length=1, max_length=100)]
+    shares_administration_with: Annotated[str, F("合署的区县", max_length=32)] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SeedDocument:
-    code: str
-    title: str
-    kind: str
-    issuer: str
-    number: str
-    promulgated_on: date | None
-    effective_on: date | None
+class SeedMaterial(Struct, frozen=True, forbid_unknown_fields=True):
+    code: Code
+    name: Name
+    kind: Literal[MATERIAL_KINDS]  # type: ignore[valid-type]
+    issuer: Annotated[str, F("出具单位", max_length=200)] = ""
+    issuer_department: Annotated[str, F("出具部门编码", max_length=32)] | None = None
+
+
+class SeedDocument(Struct, frozen=True, forbid_unknown_fields=True):
+    code: Code
+    title: Annotated[str, F("标题", min_length=1, max_length=300)]
+    kind: Literal[DOCUMENT_KINDS]  # type: ignore[valid-type]
+    issuer: Name
+    number: Annotated[str, F("文号", max_length=200)] = ""
+    promulgated_on: date | None = None
+    effective_on: date | None = None
+
+
+class SeedTarget(Struct, frozen=True, forbid_unknown_fields=True):
+    level: Level
+    percent: Annotated[int, F("目标比例", ge=1, le=100)]
+    deadline: date
+    note: Annotated[str, F("说明", max_length=2000)] = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +105,6 @@ class SeedItem:
     item_type: str
     content: EditionContent
     file: str
-
-
-@dataclass(frozen=True, slots=True)
-class SeedTarget:
-    level: str
-    percent: int
-    deadline: date
-    note: str
 
 
 @dataclass
@@ -194,48 +200,13 @@ def _entries(
             yield label, name, entry
 
 
-def _text(
-    entry: Mapping[str, Any],
-    name: str,
-    where: tuple[str, str],
-    problems: list[Problem],
-    *,
-    required: bool = True,
-    choices: tuple[str, ...] = (),
-) -> str:
-    value = entry.get(name, "")
-    if not isinstance(value, str):
-        problems.append(Problem(*where, name, _("应为文本")))
-        return ""
-    value = value.strip()
-    if required and not value:
-        problems.append(Problem(*where, name, _("必填")))
-    elif choices and value and value not in choices:
-        problems.append(Problem(*where, name, _("应为 {v} 之一", v="、".join(choices))))
-    return value
-
-
-def _optional_date(
-    entry: Mapping[str, Any], name: str, where: tuple[str, str], problems: list[Problem]
-) -> date | None:
-    value = entry.get(name)
-    if value is None or isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    problems.append(Problem(*where, name, _("日期格式应为 YYYY-MM-DD")))
-    return None
-
-
-def _check_unknown(
-    entry: Mapping[str, Any], known: set[str], where: tuple[str, str], problems: list[Problem]
-) -> None:
-    for key in entry:
-        if key not in known:
-            problems.append(Problem(*where, key, _("未知字段")))
+def _read(cls: type[T], data: Any, where: tuple[str, str], problems: list[Problem]) -> T | None:
+    """One seed entry through the one input reader; its problems named by file and entry."""
+    try:
+        return read(cls, data)
+    except ValidationError as exc:
+        problems.extend(Problem(*where, e.field, e.message) for e in exc.errors)
+        return None
 
 
 def _unique(
@@ -256,29 +227,12 @@ def read_seeds(root: Path) -> SeedBundle:
         raise SeedError([Problem(str(root), "-", "-", _("找不到种子数据目录"))])
 
     codes: dict[str, str] = {}
-    for position, (file, entry, data) in enumerate(_entries(root, "departments", "department", problems)):
+    for file, entry, data in _entries(root, "departments", "department", problems):
         where = (file, entry)
-        _check_unknown(
-            data,
-            {"code", "name", "short_name", "level", "kind", "region", "shares_administration_with"},
-            where,
-            problems,
-        )
-        code = _text(data, "code", where, problems)
-        _unique(codes, code, where, "code", problems)
-        shares = data.get("shares_administration_with")
-        bundle.departments.append(
-            SeedDepartment(
-                code=code,
-                name=_text(data, "name", where, problems),
-                short_name=_text(data, "short_name", where, problems),
-                level=_text(data, "level", where, problems, choices=tuple(lv.value for lv in Level)),
-                kind=_text(data, "kind", where, problems, choices=DEPARTMENT_KINDS),
-                region=_text(data, "region", where, problems),
-                shares_administration_with=shares if isinstance(shares, str) else None,
-                position=position,
-            )
-        )
+        department = _read(SeedDepartment, data, where, problems)
+        if department is not None:
+            _unique(codes, department.code, where, "code", problems)
+            bundle.departments.append(department)
     by_code = {d.code: d for d in bundle.departments}
     for d in bundle.departments:
         if d.kind in ("区", "县", "开发区") and d.level != Level.district.value:
@@ -301,46 +255,22 @@ def read_seeds(root: Path) -> SeedBundle:
     mat_names: dict[str, str] = {}
     for file, entry, data in _entries(root, "materials", "material", problems):
         where = (file, entry)
-        _check_unknown(data, {"code", "name", "kind", "issuer", "issuer_department"}, where, problems)
-        code = _text(data, "code", where, problems)
-        name = _text(data, "name", where, problems)
-        _unique(mat_codes, code, where, "code", problems)
-        _unique(mat_names, name, where, "name", problems)
-        issuer_department = data.get("issuer_department")
-        if issuer_department is not None and issuer_department not in by_code:
+        material = _read(SeedMaterial, data, where, problems)
+        if material is None:
+            continue
+        _unique(mat_codes, material.code, where, "code", problems)
+        _unique(mat_names, material.name, where, "name", problems)
+        if material.issuer_department is not None and material.issuer_department not in by_code:
             problems.append(Problem(*where, "issuer_department", _("未知的实施主体编码")))
-        bundle.materials.append(
-            SeedMaterial(
-                code=code,
-                name=name,
-                kind=_text(data, "kind", where, problems, choices=MATERIAL_KINDS),
-                issuer=_text(data, "issuer", where, problems, required=False),
-                issuer_department=issuer_department,
-            )
-        )
+        bundle.materials.append(material)
 
     doc_codes: dict[str, str] = {}
     for file, entry, data in _entries(root, "legal_documents", "document", problems):
         where = (file, entry)
-        _check_unknown(
-            data,
-            {"code", "title", "kind", "issuer", "number", "promulgated_on", "effective_on"},
-            where,
-            problems,
-        )
-        code = _text(data, "code", where, problems)
-        _unique(doc_codes, code, where, "code", problems)
-        bundle.documents.append(
-            SeedDocument(
-                code=code,
-                title=_text(data, "title", where, problems),
-                kind=_text(data, "kind", where, problems, choices=DOCUMENT_KINDS),
-                issuer=_text(data, "issuer", where, problems),
-                number=_text(data, "number", where, problems, required=False),
-                promulgated_on=_optional_date(data, "promulgated_on", where, problems),
-                effective_on=_optional_date(data, "effective_on", where, problems),
-            )
-        )
+        document = _read(SeedDocument, data, where, problems)
+        if document is not None:
+            _unique(doc_codes, document.code, where, "code", problems)
+            bundle.documents.append(document)
 
     item_codes: dict[str, str] = {}
     for file, entry, data in _entries(root, "items", "item", problems):
@@ -351,10 +281,14 @@ def read_seeds(root: Path) -> SeedBundle:
             code = ""
         else:
             _unique(item_codes, code, where, "code", problems)
-        department = _text(data, "department", where, problems)
-        if department and department not in by_code:
+        department = data.get("department") if isinstance(data.get("department"), str) else ""
+        if not department:
+            problems.append(Problem(*where, "department", _("必填")))
+        elif department not in by_code:
             problems.append(Problem(*where, "department", _("未知的实施主体编码“{v}”", v=department)))
-        item_type = _text(data, "item_type", where, problems, choices=ITEM_TYPES)
+        item_type = data.get("item_type")
+        if item_type not in ITEM_TYPES:
+            problems.append(Problem(*where, "item_type", _("应为 {v} 之一", v="、".join(ITEM_TYPES))))
         try:
             content = content_from_mapping(data, ignore=("code", "department", "item_type"))
         except ValidationError as exc:
@@ -383,24 +317,10 @@ def read_seeds(root: Path) -> SeedBundle:
     seen_targets: dict[str, str] = {}
     for file, entry, data in _entries(root, "targets", "target", problems):
         where = (file, entry)
-        _check_unknown(data, {"level", "percent", "deadline", "note"}, where, problems)
-        level = _text(data, "level", where, problems, choices=tuple(lv.value for lv in Level))
-        percent = data.get("percent")
-        if isinstance(percent, bool) or not isinstance(percent, int) or not 1 <= percent <= 100:
-            problems.append(Problem(*where, "percent", _("应为 1 到 100 之间的整数")))
-            percent = 0
-        deadline = _optional_date(data, "deadline", where, problems)
-        if deadline is None and "deadline" not in data:
-            problems.append(Problem(*where, "deadline", _("必填")))
-        _unique(seen_targets, f"{level} {deadline}", where, "deadline", problems)
-        bundle.targets.append(
-            SeedTarget(
-                level,
-                percent,
-                deadline or date(1970, 1, 1),
-                _text(data, "note", where, problems, required=False),
-            )
-        )
+        target = _read(SeedTarget, data, where, problems)
+        if target is not None:
+            _unique(seen_targets, f"{target.level} {target.deadline}", where, "deadline", problems)
+            bundle.targets.append(target)
 
     if problems:
         raise SeedError(problems)
@@ -452,36 +372,13 @@ async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update
     async with write_transaction():
         dept_ids = await _upsert(
             Department,
-            [
-                {
-                    "code": d.code,
-                    "name": d.name,
-                    "short_name": d.short_name,
-                    "level": d.level,
-                    "kind": d.kind,
-                    "region": d.region,
-                    "shares_administration_with": d.shares_administration_with,
-                    "position": d.position,
-                }
-                for d in bundle.departments
-            ],
+            [{**msgspec.structs.asdict(d), "position": i} for i, d in enumerate(bundle.departments)],
             report,
             "departments",
         )
         doc_ids = await _upsert(
             LegalDocument,
-            [
-                {
-                    "code": d.code,
-                    "title": d.title,
-                    "kind": d.kind,
-                    "issuer": d.issuer,
-                    "number": d.number,
-                    "promulgated_on": d.promulgated_on,
-                    "effective_on": d.effective_on,
-                }
-                for d in bundle.documents
-            ],
+            [msgspec.structs.asdict(d) for d in bundle.documents],
             report,
             "documents",
         )
@@ -489,10 +386,7 @@ async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update
             Material,
             [
                 {
-                    "code": m.code,
-                    "name": m.name,
-                    "kind": m.kind,
-                    "issuer": m.issuer,
+                    **msgspec.structs.asdict(m),
                     "issuer_department": dept_ids.get(m.issuer_department) if m.issuer_department else None,
                 }
                 for m in bundle.materials
