@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from litestar import Litestar, get
+from litestar import Litestar, MediaType, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -54,6 +54,12 @@ async def healthz() -> dict[str, str]:
 
     await Department.count()
     return {"status": "ok"}
+
+
+@get("/livez", include_in_schema=False, cache=False, media_type=MediaType.TEXT, sync_to_thread=False)
+def livez() -> str:
+    """Liveness: a plain-text answer that touches no database (the benchmarks' baseline)."""
+    return "ok"
 
 
 def _utc_now() -> datetime:
@@ -116,6 +122,7 @@ def create_app(
             MetricsController,
             SpreadsheetController,
             healthz,
+            livez,
             create_static_files_router(
                 path="/static", directories=[Path(STATIC_DIR)], include_in_schema=False
             ),
