@@ -104,7 +104,9 @@ def seed_folders(size: int) -> list[Path]:
         return [ROOT / "seeds"]
     folder = CACHE / f"seeds-{size}"
     if not (folder / "items").is_dir():
-        subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), str(size), str(folder)], check=True)
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "generate.py"), str(size), str(folder)], check=True
+        )
     history = sorted((folder / "history").glob("*"), key=lambda p: int(p.name))
     return [folder, *history]
 
@@ -286,7 +288,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _git_head() -> str:
-    done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
     dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True, text=True)
     return done.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
