@@ -75,8 +75,8 @@ async def publish_loop(interval: float, clock: Callable[[], datetime] = _utc_now
     while True:
         try:
             report = await publish_due(now=clock())
-            invalidate()
             if report.published or report.activated:
+                invalidate()  # committed: this process's public pages show it at once
                 log.info("publish-due: published %s, activated %s", report.published, report.activated)
         except Exception:
             log.exception("publish-due failed; retrying in %s s", interval)
