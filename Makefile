@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 export PICCOLO_CONF := registry.piccolo_conf
 
-.PHONY: run test install migrate seed lint format browser clean
+.PHONY: run test install migrate seed lint format browser clean bench bench-large
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,11 @@ format: install
 
 clean:
 	rm -rf $(VENV) var tests/artifacts .pytest_cache .ruff_cache
+
+# Public routes as ratios to /livez at 89 and 10 000 items (BENCH_SIZES=89,10000,100000 for more);
+# appends to bench/results.md. Needs wrk (apt-get install -y wrk).
+bench: install
+	$(BIN)/python bench/serve.py
+
+bench-large: install
+	BENCH_SIZES=89,10000,100000 $(BIN)/python bench/serve.py

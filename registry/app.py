@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from litestar import Litestar, get
+from litestar import Litestar, MediaType, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -20,6 +20,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
@@ -28,6 +29,7 @@ from guides.templating import make_environment
 from guides.urls import Urls
 from registry.db import bind, engine_for, prepare
 from registry.errors import DomainError
+from registry.reads.public import PublicReads, invalidate
 from registry.settings import PROJECT_ROOT, Settings
 from registry.vocab import jinja_globals
 from registry.web.admin import AdminController
@@ -58,6 +60,12 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@get("/livez", include_in_schema=False, cache=False, media_type=MediaType.TEXT, sync_to_thread=False)
+def livez() -> str:
+    """Liveness: a plain-text answer that touches no database (the benchmarks' baseline)."""
+    return "ok"
+
+
 async def publish_loop(interval: float, clock: Callable[[], datetime] = system_now) -> None:
     """Publish what is due and switch scheduled guides on their date, with no one acting."""
     from registry.editions.publication import publish_due
@@ -66,10 +74,36 @@ async def publish_loop(interval: float, clock: Callable[[], datetime] = system_n
         try:
             report = await publish_due(now=clock())
             if report.published or report.activated:
+                invalidate()  # committed: this process's public pages show it at once
                 log.info("publish-due: published %s, activated %s", report.published, report.activated)
         except Exception:
             log.exception("publish-due failed; retrying in %s s", interval)
         await asyncio.sleep(interval)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def fresh_after_writes(reads: PublicReads) -> Callable[[ASGIApp], ASGIApp]:
+    """After any unsafe request of this process (a staff save, approval, import …), the next
+    public request reads the change log's head at once instead of within HEAD_INTERVAL."""
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+                await app(scope, receive, send)
+                return
+
+            async def sending(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    reads.invalidate()
+                await send(message)
+
+            await app(scope, receive, sending)
+
+        return wrapped
+
+    return middleware
 
 
 def create_app(
@@ -92,6 +126,7 @@ def create_app(
     environment.globals.update(jinja_globals())
 
     background: list[asyncio.Task] = []
+    reads = PublicReads()
 
     async def on_startup() -> None:
         await prepare(engine)
@@ -120,6 +155,7 @@ def create_app(
             MetricsController,
             SpreadsheetController,
             healthz,
+            livez,
             create_static_files_router(
                 path="/static", directories=[Path(STATIC_DIR)], include_in_schema=False
             ),
@@ -127,10 +163,11 @@ def create_app(
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "urls": Provide(lambda: urls, use_cache=True, sync_to_thread=False),
+            "reads": Provide(lambda: reads, use_cache=True, sync_to_thread=False),
         },
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
         plugins=[HTMXPlugin()],
-        middleware=[session_config(settings).middleware],
+        middleware=[fresh_after_writes(reads), session_config(settings).middleware],
         csrf_config=csrf_config(settings),
         stores=stores(settings),
         exception_handlers={
@@ -165,6 +202,6 @@ def create_app(
         ),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        state=State({"settings": settings, "clock": clock}),
+        state=State({"settings": settings, "clock": clock, "reads": reads}),
         debug=settings.debug,
     )

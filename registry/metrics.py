@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from guides.clock import CHINA, local_midnight
 from guides.i18n import _
 from registry.tables import ChangeRecord, Department, Edition, Target
 
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 MET, MISSED, PENDING = "达标", "未达标", "未到期"
 
 
@@ -174,6 +174,13 @@ def compute(
     by_department: dict[str, Counts] = defaultdict(Counts)
     for item in items:
         by_department[item.department] = by_department[item.department].add(item.trips)
+    return replace(compute_counts(as_of, by_department, units, goals), items=items)
+
+
+def compute_counts(
+    as_of: date, by_department: Mapping[str, Counts], units: list[Unit], goals: Mapping[str, list[Goal]]
+) -> Report:
+    """The pure calculation from counts per department (what `in_force_counts` loads)."""
     unit_results = []
     for unit in units:
         counts = Counts()
@@ -207,14 +214,14 @@ def compute(
                 level_status = PENDING
         levels.append(LevelResult(level, counts, goal, level_status))
     city_wide = Counts(*(sum(getattr(lv.counts, f) for lv in levels) for f in Counts.__dataclass_fields__))
-    return Report(as_of, levels, unit_results, city_wide, items)
+    return Report(as_of, levels, unit_results, city_wide)
 
 
 # ---- loading ----------------------------------------------------------------------------
 
 
 def end_of(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=CHINA)
+    return local_midnight(day + timedelta(days=1))
 
 
 async def published_editions() -> list[dict[str, Any]]:
@@ -276,11 +283,60 @@ async def load_goals() -> dict[str, list[Goal]]:
     return dict(goals)
 
 
-async def report(as_of: date, *, overrides: Mapping[str, int] | None = None) -> Report:
-    editions = await published_editions()
-    return compute(
-        as_of, in_force(editions, as_of), await load_units(), await load_goals(), overrides=overrides
+# In force on a date, in SQL: per item, the highest version published by the end of the day and
+# effective on or before it; withdrawals count as nothing. The edition index
+# (item, version, published_at, effective_at, withdraw, trips) answers it without the table.
+IN_FORCE_SQL = """
+FROM (SELECT item, MAX(version) AS version FROM edition
+      WHERE published_at IS NOT NULL AND published_at < {} AND effective_at <= {}
+      GROUP BY item) AS best
+JOIN edition e ON e.item = best.item AND e.version = best.version
+JOIN service_item si ON si.id = e.item
+JOIN department d ON d.id = si.department
+WHERE e.withdraw = {}
+"""
+
+
+async def in_force_counts(as_of: date) -> dict[str, Counts]:
+    """Counts of the items in force on `as_of`, per department code: one SQL aggregate."""
+    rows = await Edition.raw(
+        "SELECT d.code AS department, COUNT(*) AS items,"
+        " SUM(CASE WHEN e.trips = 0 THEN 1 ELSE 0 END) AS trips_0,"
+        " SUM(CASE WHEN e.trips = 1 THEN 1 ELSE 0 END) AS trips_1,"
+        " SUM(CASE WHEN e.trips >= 2 THEN 1 ELSE 0 END) AS trips_2_plus " + IN_FORCE_SQL + " GROUP BY d.code",
+        end_of(as_of),
+        as_of,
+        False,
     )
+    return {
+        r["department"]: Counts(r["items"], r["trips_0"] or 0, r["trips_1"] or 0, r["trips_2_plus"] or 0)
+        for r in rows
+    }
+
+
+async def in_force_items(as_of: date, departments: Iterable[str]) -> list[InForce]:
+    """The items of some departments in force on `as_of` (a unit's drill-down), by code."""
+    codes = list(departments)
+    if not codes:
+        return []
+    marks = ", ".join("{}" for _c in codes)
+    rows = await Edition.raw(
+        "SELECT si.code AS code, e.name AS name, d.code AS department, e.trips AS trips,"
+        " e.trips_reason AS trips_reason " + IN_FORCE_SQL + f" AND d.code IN ({marks}) ORDER BY si.code",
+        end_of(as_of),
+        as_of,
+        False,
+        *codes,
+    )
+    return [InForce(r["code"], r["name"], r["department"], r["trips"], r["trips_reason"]) for r in rows]
+
+
+async def report(as_of: date, *, overrides: Mapping[str, int] | None = None) -> Report:
+    units, goals = await load_units(), await load_goals()
+    if overrides:
+        members = [m for u in units for m in u.members]
+        return compute(as_of, await in_force_items(as_of, members), units, goals, overrides=overrides)
+    return compute_counts(as_of, await in_force_counts(as_of), units, goals)
 
 
 def month_ends(as_of: date, months: int = 24) -> list[date]:
@@ -295,9 +351,9 @@ def month_ends(as_of: date, months: int = 24) -> list[date]:
 
 
 async def trend(as_of: date, months: int = 24) -> list[tuple[date, Report]]:
-    editions = await published_editions()
+    """One SQL aggregate per month end (cache it: registry.reads.public memoises per head)."""
     units, goals = await load_units(), await load_goals()
-    return [(d, compute(d, in_force(editions, d), units, goals)) for d in month_ends(as_of, months)]
+    return [(d, compute_counts(d, await in_force_counts(d), units, goals)) for d in month_ends(as_of, months)]
 
 
 @dataclass(frozen=True, slots=True)

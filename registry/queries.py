@@ -240,9 +240,12 @@ async def recent_changes(*, limit: int = 50, since_seq: int = 0) -> list[ChangeE
         .order_by(ChangeRecord.seq, ascending=False)
         .limit(limit)
     )
+    codes = list({r["item_code"] for r in rows})
     names = {
         r["item.code"]: r["name"]
-        for r in await Edition.select(Edition.item.code, Edition.name).where(_current())
+        for r in await Edition.select(Edition.item.code, Edition.name).where(
+            _current() & Edition.item.code.is_in(codes or [""])
+        )
     }
     return [_entry(r, names.get(r["item_code"], "")) for r in rows]
 

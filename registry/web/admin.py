@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
@@ -15,6 +14,7 @@ from registry.access import PermissionDenied
 from registry.errors import ValidationError
 from registry.tables import Role
 from registry.web.auth import staff_guard
+from registry.web.deps import now
 
 
 def _admin(request: Request) -> None:
@@ -57,7 +57,7 @@ class AdminController(Controller):
                 password=form.get("password") or "",
                 departments=[d for d in form.getall("department", []) if d],
                 display_name=values["display_name"],
-                now=datetime.now(UTC),
+                now=now(request),
             )
         except ValidationError as exc:
             errors = {e.field: e.message for e in exc.errors}

@@ -5,17 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from litestar import Controller, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
+from litestar.serialization import encode_json
 
 from guides.i18n import _
 from guides.urls import Urls
 from registry import queries
+from registry.reads.public import PublicReads
 from registry.settings import Settings
 from registry.web.errors import BadRequest
 from registry.web.params import item_filter
+from registry.web.rendering import cached_response
 
 
 @dataclass
@@ -46,58 +50,87 @@ class ItemPage:
     next: str | None
 
 
+def _item_page(
+    rows: list[queries.ItemRow], total: int, flt: queries.ItemFilter, number: int, page_size: int, urls: Urls
+) -> ItemPage:
+    more = number * page_size < total
+    return ItemPage(
+        items=[
+            ItemSummary(
+                code=r.code,
+                name=r.name,
+                item_type=r.item_type,
+                department=DepartmentBrief(r.department_code, r.department_name, r.level),
+                trips=r.trips,
+                online_depth=r.online_depth,
+                promised_days=r.promised_days,
+                version=r.version,
+                fingerprint=r.fingerprint,
+                url=urls.guide_absolute(r.code),
+            )
+            for r in rows
+        ],
+        total=total,
+        next=urls.api_items(department=flt.department, level=flt.level, trips=flt.trips, page=number + 1)
+        if more
+        else None,
+    )
+
+
 class ApiController(Controller):
     path = "/api"
     tags: ClassVar[list[str]] = ["open data"]
 
-    @get("/items", summary="List published service items")
+    @get(
+        "/items",
+        summary="List published service items",
+        responses={200: ResponseSpec(data_container=ItemPage, description="One page of items")},
+    )
     async def items(
         self,
+        request: Request,
         settings: NamedDependency[Settings],
         urls: NamedDependency[Urls],
+        reads: NamedDependency[PublicReads],
         department: FromQuery[str | None] = None,
         level: FromQuery[str | None] = None,
         trips: FromQuery[str | None] = None,
         page: FromQuery[str | None] = None,
-    ) -> ItemPage:
+    ) -> Response[bytes]:
         """Filter by `department` code, `level` (city|district) and `trips` (0|1|2+)."""
-        flt, number, errors = await item_filter(department, level, trips, page)
+        flt, number, errors = await item_filter(
+            department, level, trips, page, exists=reads.department_exists
+        )
         if errors:
             raise BadRequest(_("查询参数有误"), errors)
-        rows, total = await queries.list_items(flt, page=number, page_size=settings.page_size)
-        more = number * settings.page_size < total
-        return ItemPage(
-            items=[
-                ItemSummary(
-                    code=r.code,
-                    name=r.name,
-                    item_type=r.item_type,
-                    department=DepartmentBrief(r.department_code, r.department_name, r.level),
-                    trips=r.trips,
-                    online_depth=r.online_depth,
-                    promised_days=r.promised_days,
-                    version=r.version,
-                    fingerprint=r.fingerprint,
-                    url=urls.guide_absolute(r.code),
-                )
-                for r in rows
-            ],
-            total=total,
-            next=urls.api_items(department=flt.department, level=flt.level, trips=flt.trips, page=number + 1)
-            if more
-            else None,
-        )
 
-    @get("/items/{code:str}", summary="One published guide: the whole snapshot")
-    async def item(self, code: FromPath[str]) -> dict[str, Any]:
-        found = await queries.published_guide(code)
+        async def body() -> bytes:
+            rows, total = await reads.list_items(flt, page=number, page_size=settings.page_size)
+            return encode_json(_item_page(rows, total, flt, number, settings.page_size, urls))
+
+        content = await reads.page(("api_items", flt, number, settings.page_size), body)
+        return cached_response(request, content, media_type=MediaType.JSON)
+
+    @get(
+        "/items/{code:str}", summary="One published guide: the whole snapshot", response_model=dict[str, Any]
+    )
+    async def item(
+        self, request: Request, reads: NamedDependency[PublicReads], code: FromPath[str]
+    ) -> Response[bytes]:
+        found = await reads.published_guide(code)
         if found.status != "ok":
             raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))
-        return {**found.guide.to_dict(), "fingerprint": found.fingerprint}
+        key = ("api_item", found.fingerprint)
+        body = reads.documents.get(key) or reads.documents.put(
+            key, encode_json({**found.guide.to_dict(), "fingerprint": found.fingerprint})
+        )
+        headers = {"X-Content-Fingerprint": found.fingerprint}
+        return cached_response(request, body, media_type=MediaType.JSON, headers=headers)
 
     @get("/metrics", summary="最多跑一次 rates against the targets, as of a date")
     async def metrics_json(
         self,
+        reads: NamedDependency[PublicReads],
         as_of: FromQuery[str | None] = None,
         level: FromQuery[str | None] = None,
         department: FromQuery[str | None] = None,
@@ -106,11 +139,11 @@ class ApiController(Controller):
         `department` (a unit code) narrow the `units` list. A district-level unit's target applies
         to each unit; the city level's to the city-level departments together."""
         from registry import metrics
-        from registry.web.metrics import _as_of
+        from registry.web.metrics import _as_of, cached_report
 
-        report = await metrics.report(_as_of(as_of))
+        report = await cached_report(reads, _as_of(as_of))
         return metrics.narrowed(report, level=level or None, department=department or None)
 
     @get("/departments", summary="Departments and district-level units with item counts")
-    async def departments(self) -> list[queries.DepartmentSummary]:
-        return await queries.department_summaries()
+    async def departments(self, reads: NamedDependency[PublicReads]) -> list[queries.DepartmentSummary]:
+        return await reads.department_summaries()

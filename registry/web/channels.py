@@ -13,14 +13,14 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import Template
 
 from guides import Guide
 from guides.channels import CHANNELS, context_for
 from guides.i18n import _
 from guides.urls import Urls
-from registry import queries
+from registry.reads.public import PublicReads
 from registry.web.public import GoneException
+from registry.web.rendering import cached_response, etag_for, render
 
 # How long caches may keep each byte channel, and what its ETag is. A QR code encodes only the
 # stable address: its bytes never change, so caches may keep it for a year. A guide's documents
@@ -34,8 +34,8 @@ CACHING = {
 }
 
 
-async def _published(code: str) -> tuple[Guide, str]:
-    found = await queries.published_guide(code)
+async def _published(reads: PublicReads, code: str) -> tuple[Guide, str]:
+    found = await reads.published_guide(code)
     if found.status == "missing":
         raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))
     if found.status == "withdrawn":
@@ -45,38 +45,41 @@ async def _published(code: str) -> tuple[Guide, str]:
     return found.guide, found.fingerprint
 
 
-def _fresh(request: Request, etag: str) -> bool:
-    """Does the client already hold this version (If-None-Match)?"""
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return "*" in tags or etag in tags
-
-
-def _bytes(request: Request, channel: str, guide: Guide, fingerprint: str, urls: Urls) -> Response:
-    """A channel rendered to bytes, with a strong ETag and a 304 for a client that has it."""
+def _bytes(
+    request: Request, reads: PublicReads, channel: str, guide: Guide, fingerprint: str, urls: Urls
+) -> Response:
+    """A channel rendered to bytes (once per fingerprint), with a strong ETag and a 304."""
     spec = CHANNELS[channel]
     assert spec.render is not None
-    body = spec.render(guide, fingerprint, urls)
     cache_control, tag = CACHING[channel]
-    etag = f'"{fingerprint if tag == "fingerprint" else hashlib.sha256(body).hexdigest()}"'
-    headers = {"ETag": etag, "Cache-Control": cache_control}
+
+    def rendered() -> tuple[bytes, str]:
+        body = spec.render(guide, fingerprint, urls)
+        return body, fingerprint if tag == "fingerprint" else hashlib.sha256(body).hexdigest()
+
+    key = (channel, fingerprint)
+    body, digest = reads.documents.get(key) or reads.documents.put(key, rendered())
+    headers = {"Cache-Control": cache_control}
     if tag == "fingerprint":
         headers["X-Content-Fingerprint"] = fingerprint
-    if _fresh(request, etag):
-        return Response(content=b"", status_code=304, headers=headers)
-    return Response(content=body, media_type=spec.media_type, headers=headers)
+    return cached_response(request, body, etag=f'"{digest}"', media_type=spec.media_type, headers=headers)
 
 
-def _page(channel: str, guide: Guide, fingerprint: str, urls: Urls) -> Template:
+def _page(
+    request: Request, reads: PublicReads, channel: str, guide: Guide, fingerprint: str, urls: Urls
+) -> Response:
+    """A template channel (print, Markdown) rendered once per fingerprint."""
     spec = CHANNELS[channel]
     assert spec.template is not None
-    return Template(
-        spec.template,
-        context=context_for(spec, guide, fingerprint, urls),
-        media_type=spec.media_type.split(";")[0],  # Litestar adds the charset to text/*
-        headers={"X-Content-Fingerprint": fingerprint, "Cache-Control": A_WHILE},
+    key = (channel, fingerprint)
+    body = reads.documents.get(key)
+    if body is None:
+        body = reads.documents.put(
+            key, render(request, spec.template, context_for(spec, guide, fingerprint, urls))
+        )
+    headers = {"X-Content-Fingerprint": fingerprint, "Cache-Control": A_WHILE}
+    return cached_response(
+        request, body, etag=etag_for(channel, fingerprint), media_type=spec.media_type, headers=headers
     )
 
 
@@ -85,28 +88,56 @@ class ChannelController(Controller):
     path = "/g"
 
     @get("/{code:str}/qr.svg", name="guide_qr_svg")
-    async def qr_svg(self, request: Request, code: FromPath[str], urls: NamedDependency[Urls]) -> Response:
-        guide, fingerprint = await _published(code)
-        return _bytes(request, "qr_svg", guide, fingerprint, urls)
+    async def qr_svg(
+        self,
+        request: Request,
+        reads: NamedDependency[PublicReads],
+        code: FromPath[str],
+        urls: NamedDependency[Urls],
+    ) -> Response:
+        guide, fingerprint = await _published(reads, code)
+        return _bytes(request, reads, "qr_svg", guide, fingerprint, urls)
 
     @get("/{code:str}/qr.png", name="guide_qr_png")
-    async def qr_png(self, request: Request, code: FromPath[str], urls: NamedDependency[Urls]) -> Response:
-        guide, fingerprint = await _published(code)
-        return _bytes(request, "qr_png", guide, fingerprint, urls)
+    async def qr_png(
+        self,
+        request: Request,
+        reads: NamedDependency[PublicReads],
+        code: FromPath[str],
+        urls: NamedDependency[Urls],
+    ) -> Response:
+        guide, fingerprint = await _published(reads, code)
+        return _bytes(request, reads, "qr_png", guide, fingerprint, urls)
 
     @get("/{code:str}/guide.json", name="guide_json")
     async def guide_json(
-        self, request: Request, code: FromPath[str], urls: NamedDependency[Urls]
+        self,
+        request: Request,
+        reads: NamedDependency[PublicReads],
+        code: FromPath[str],
+        urls: NamedDependency[Urls],
     ) -> Response:
-        guide, fingerprint = await _published(code)
-        return _bytes(request, "json", guide, fingerprint, urls)
+        guide, fingerprint = await _published(reads, code)
+        return _bytes(request, reads, "json", guide, fingerprint, urls)
 
     @get("/{code:str}/guide.md", name="guide_md")
-    async def guide_md(self, code: FromPath[str], urls: NamedDependency[Urls]) -> Template:
-        guide, fingerprint = await _published(code)
-        return _page("markdown", guide, fingerprint, urls)
+    async def guide_md(
+        self,
+        request: Request,
+        reads: NamedDependency[PublicReads],
+        code: FromPath[str],
+        urls: NamedDependency[Urls],
+    ) -> Response:
+        guide, fingerprint = await _published(reads, code)
+        return _page(request, reads, "markdown", guide, fingerprint, urls)
 
     @get("/{code:str}/print", name="guide_print")
-    async def print_page(self, code: FromPath[str], urls: NamedDependency[Urls]) -> Template:
-        guide, fingerprint = await _published(code)
-        return _page("print", guide, fingerprint, urls)
+    async def print_page(
+        self,
+        request: Request,
+        reads: NamedDependency[PublicReads],
+        code: FromPath[str],
+        urls: NamedDependency[Urls],
+    ) -> Response:
+        guide, fingerprint = await _published(reads, code)
+        return _page(request, reads, "print", guide, fingerprint, urls)

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Template
 
 from guides import charts
 from guides.i18n import _
 from guides.labels import level_label
 from registry import metrics, spreadsheets
 from registry.errors import FieldError
+from registry.inputs import Invalid, parse_date
+from registry.reads.public import PublicReads
+from registry.vocab import local_today
+from registry.web.deps import now
 from registry.web.errors import BadRequest
+from registry.web.rendering import cached_response, render
 
 
-def _as_of(value: str | None) -> date:
+def _as_of(request: Request, value: str | None) -> date:
+    """The `as_of` date asked for, or Beijing's today."""
     if not value:
-        return datetime.now(metrics.CHINA).date()
+        return local_today(now(request))
     try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(_("日期格式有误"), [FieldError("as_of", _("日期格式应为 YYYY-MM-DD"))]) from None
+        day = parse_date(value)
+    except Invalid as exc:
+        raise BadRequest(_("日期格式有误"), [FieldError("as_of", exc.message)]) from None
     if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
         raise BadRequest(_("日期超出范围"), [FieldError("as_of", _("请选择 2000 年到 2100 年之间的日期"))])
     return day
@@ -52,14 +58,25 @@ def _bars(report: metrics.Report, level: str) -> Any:
     return charts.rate_bars(rows, title=_("{level}：最多跑一次比例与目标", level=level_label(level)))
 
 
+async def cached_report(reads: PublicReads, day: date) -> metrics.Report:
+    """The report as of `day`, computed once per change-log head (one SQL aggregate)."""
+    return await reads.memo(("metrics_report", day), lambda: metrics.report(day))
+
+
 class MetricsController(Controller):
     include_in_schema = False
 
     @get("/metrics", name="metrics")
-    async def dashboard(self, as_of: FromQuery[str | None] = None) -> Template:
-        day = _as_of(as_of)
-        report = await metrics.report(day)
-        history = await metrics.trend(day)
+    async def dashboard(
+        self, request: Request, reads: NamedDependency[PublicReads], as_of: FromQuery[str | None] = None
+    ) -> Response[bytes]:
+        day = _as_of(request, as_of)
+        body = await reads.page(("metrics", day), lambda: self._dashboard(request, reads, day))
+        return cached_response(request, body)
+
+    async def _dashboard(self, request: Request, reads: PublicReads, day: date) -> bytes:
+        report = await cached_report(reads, day)
+        history = await reads.memo(("metrics_trend", day), lambda: metrics.trend(day))
         trends = {}
         for level in ("city", "district"):
             points = [
@@ -79,9 +96,10 @@ class MetricsController(Controller):
             [charts.ShareRow(t.month, t.on_time, t.late, t.pending) for t in timely],
             title=_("审批后 1 个工作日内公开的比例（按批准月份）"),
         )
-        return Template(
+        return render(
+            request,
             "metrics/dashboard.html",
-            context={
+            {
                 "report": report,
                 "bars": {level: _bars(report, level) for level in ("city", "district")},
                 "trends": trends,
@@ -91,8 +109,10 @@ class MetricsController(Controller):
         )
 
     @get("/metrics/export.xlsx", name="metrics_xlsx")
-    async def export_xlsx(self, as_of: FromQuery[str | None] = None) -> Response[bytes]:
-        report = await metrics.report(_as_of(as_of))
+    async def export_xlsx(
+        self, request: Request, reads: NamedDependency[PublicReads], as_of: FromQuery[str | None] = None
+    ) -> Response[bytes]:
+        report = await cached_report(reads, _as_of(request, as_of))
         sheet = spreadsheets.SheetSpec(
             title=_("统计"),
             headers=metrics.TABLE_HEADERS,
@@ -104,38 +124,52 @@ class MetricsController(Controller):
         return _download(spreadsheets.xlsx_bytes([sheet]), spreadsheets.XLSX_MEDIA_TYPE, report, "xlsx")
 
     @get("/metrics/export.csv", name="metrics_csv")
-    async def export_csv(self, as_of: FromQuery[str | None] = None) -> Response[bytes]:
-        report = await metrics.report(_as_of(as_of))
+    async def export_csv(
+        self, request: Request, reads: NamedDependency[PublicReads], as_of: FromQuery[str | None] = None
+    ) -> Response[bytes]:
+        report = await cached_report(reads, _as_of(request, as_of))
         data = spreadsheets.csv_bytes(metrics.TABLE_HEADERS, metrics.table_rows(report))
         return _download(data, spreadsheets.CSV_MEDIA_TYPE, report, "csv")
 
     @get("/metrics/unit/{code:str}", name="metrics_unit")
     async def unit(
-        self, request: Request, code: FromPath[str], as_of: FromQuery[str | None] = None
-    ) -> Template:
-        day = _as_of(as_of)
-        report = await metrics.report(day)
+        self,
+        request: Request,
+        reads: NamedDependency[PublicReads],
+        code: FromPath[str],
+        as_of: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        day = _as_of(request, as_of)
+        report = await cached_report(reads, day)
         result = report.unit(code)
         if result is None:
             raise NotFoundException(_("没有编码为“{code}”的单位。", code=code))
-        items = [i for i in report.items if i.department in result.unit.members]
+        members = result.unit.members
+        items = await reads.memo(
+            ("metrics_items", members, day), lambda: metrics.in_force_items(day, members)
+        )
         overrides = {}
-        for item in items:
+        asked = {k for k in request.query_params if k.startswith("t_")}  # "what if", rare
+        for item in items if asked else ():
             raw = request.query_params.get(f"t_{item.code}")
             if raw not in (None, "") and raw.isdigit() and int(raw) <= 10 and int(raw) != item.trips:
                 overrides[item.code] = int(raw)
-        what_if = None
-        if overrides:
-            changed = metrics.compute(
-                day, report.items, [result.unit], await metrics.load_goals(), overrides=overrides
-            )
-            what_if = {"result": changed.units[0], "overrides": overrides}
-        return Template(
-            "metrics/unit.html",
-            context={
+
+        async def page() -> bytes:
+            what_if = None
+            if overrides:
+                changed = metrics.compute(
+                    day, items, [result.unit], await metrics.load_goals(), overrides=overrides
+                )
+                what_if = {"result": changed.units[0], "overrides": overrides}
+            context = {
                 "report": report,
                 "result": result,
                 "items": sorted(items, key=lambda i: (-i.trips, i.code)),
                 "what_if": what_if,
-            },
-        )
+            }
+            return render(request, "metrics/unit.html", context)
+
+        if overrides:
+            return cached_response(request, await page())  # "what if": computed, never kept
+        return cached_response(request, await reads.page(("metrics_unit", code, day), page))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from guides.i18n import _
 from registry import queries
 from registry.errors import FieldError
@@ -9,13 +11,18 @@ from registry.tables import Level
 
 
 async def item_filter(
-    department: str | None, level: str | None, trips: str | None, page: str | None
+    department: str | None,
+    level: str | None,
+    trips: str | None,
+    page: str | None,
+    *,
+    exists: Callable[[str], Awaitable[bool]] = queries.department_exists,
 ) -> tuple[queries.ItemFilter, int, list[FieldError]]:
     errors: list[FieldError] = []
     department = (department or "").strip() or None
     level = (level or "").strip() or None
     trips = (trips or "").strip() or None
-    if department and not await queries.department_exists(department):
+    if department and not await exists(department):
         errors.append(FieldError("department", _("没有编码为“{v}”的实施主体", v=department)))
         department = None
     if level and level not in {lv.value for lv in Level}:

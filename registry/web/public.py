@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
@@ -14,24 +13,47 @@ from guides.i18n import _
 from guides.urls import Urls
 from registry import queries
 from registry.diff import diff_guides
+from registry.inputs import Invalid, parse_int
+from registry.reads.public import Overview, PublicReads
 from registry.settings import Settings
 from registry.web.feed import atom_feed
 from registry.web.params import item_filter
+from registry.web.rendering import cached_response, etag_for, render
 
 
 class GoneException(HTTPException):
     status_code = 410
 
 
+def printed_version(v: str | None) -> int:
+    """The version a scanned printout carries (`?v=`); anything unreadable counts as current."""
+    try:
+        return parse_int(v, lo=1, hi=2**31 - 1) if v else 2**31
+    except Invalid:
+        return 2**31
+
+
 async def _outdated_paper(code: str, printed: str | None, current: int) -> dict | None:
     """When a printout older than the current edition is scanned: what has changed since."""
-    if not printed or not printed.isdigit() or int(printed) >= current:
+    version = printed_version(printed)
+    if version >= current:
         return None
-    since = [e for e in await queries.item_history(code) if e.version_after > int(printed)]
+    since = [e for e in await queries.item_history(code) if e.version_after > version]
     return {
-        "printed": int(printed),
+        "printed": version,
         "current": current,
         "changes": [(e.version_after, e.effective_at, line) for e in reversed(since) for line in e.lines],
+    }
+
+
+def _home_context(overview: Overview) -> dict:
+    departments = overview.summaries()
+    return {
+        "departments": departments,
+        "shares_name": {d.code: d.short_name for d in departments},
+        "total_items": sum(d.items for d in departments),
+        "total_once": sum(d.at_most_once for d in departments),
+        "total_zero": overview.total(queries.ItemFilter(trips="0")),
     }
 
 
@@ -39,89 +61,104 @@ class PublicController(Controller):
     include_in_schema = False
 
     @get("/", name="home")
-    async def home(self) -> Template:
-        departments = await queries.department_summaries()
-        return Template(
-            "index.html",
-            context={
-                "departments": departments,
-                "shares_name": {d.code: d.short_name for d in departments},
-                "total_items": sum(d.items for d in departments),
-                "total_once": sum(d.at_most_once for d in departments),
-                "total_zero": await queries.count_items(queries.ItemFilter(trips="0")),
-            },
-        )
+    async def home(self, request: Request, reads: NamedDependency[PublicReads]) -> Response[bytes]:
+        async def page() -> bytes:
+            return render(request, "index.html", _home_context(await reads.overview()))
+
+        head = await reads.head()
+        return cached_response(request, await reads.page("home", page), etag=etag_for("home", repr(head)))
 
     @get("/items", name="items")
     async def items(
         self,
         request: Request,
         settings: NamedDependency[Settings],
+        reads: NamedDependency[PublicReads],
         department: FromQuery[str | None] = None,
         level: FromQuery[str | None] = None,
         trips: FromQuery[str | None] = None,
         page: FromQuery[str | None] = None,
-    ) -> Template:
-        flt, number, errors = await item_filter(department, level, trips, page)
-        rows, total = await queries.list_items(flt, page=number, page_size=settings.page_size)
-        context = {
-            "departments": await queries.department_summaries(),
-            "filters": flt,
-            "errors": errors,
-            "rows": rows,
-            "total": total,
-            "page": number,
-            "pages": max(1, -(-total // settings.page_size)),
-        }
+    ) -> Response[bytes]:
+        flt, number, errors = await item_filter(
+            department, level, trips, page, exists=reads.department_exists
+        )
+        htmx = request.headers.get("HX-Request") == "true"
+
+        async def body() -> bytes:
+            rows, total = await reads.list_items(flt, page=number, page_size=settings.page_size)
+            context = {
+                "departments": await reads.department_summaries(),
+                "filters": flt,
+                "errors": errors,
+                "rows": rows,
+                "total": total,
+                "page": number,
+                "pages": max(1, -(-total // settings.page_size)),
+            }
+            return render(request, "items.html", context, block="results" if htmx else None)
+
         headers = {"Vary": "HX-Request"}
-        if request.headers.get("HX-Request") == "true":
-            return HTMXBlockTemplate(
-                template_name="items.html", block_name="results", context=context, headers=headers
-            )
-        # A bad filter is shown in the page; htmx swaps only 2xx, a plain request gets a 400.
-        return Template("items.html", context=context, headers=headers, status_code=400 if errors else 200)
+        if errors:
+            # A bad filter is shown in the page; htmx swaps only 2xx, a plain request gets a 400.
+            return cached_response(request, await body(), headers=headers, status_code=200 if htmx else 400)
+        content = await reads.page(("items", flt, number, htmx, settings.page_size), body)
+        return cached_response(request, content, headers=headers)
 
     @get("/g/{code:str}", name="guide")
     async def guide(
-        self, code: FromPath[str], urls: NamedDependency[Urls], v: FromQuery[str | None] = None
-    ) -> Template | Redirect:
+        self,
+        request: Request,
+        reads: NamedDependency[PublicReads],
+        urls: NamedDependency[Urls],
+        code: FromPath[str],
+        v: FromQuery[str | None] = None,
+    ) -> Response[bytes] | Redirect:
         """`v`: the version printed on a paper guide (its QR code carries it)."""
-        found = await queries.published_guide(code)
+        found = await reads.current(code)
         canonical = code.strip().upper()
         # Codes are upper case; a hand-typed "650100-sgsj-001" still finds its guide.
         if (
             found.status == "missing"
             and code != canonical
-            and (await queries.published_guide(canonical)).status != "missing"
+            and (await reads.current(canonical)).status != "missing"
         ):
             return Redirect(path=f"/g/{canonical}", status_code=301)
         if found.status == "missing":
             raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))
+        guide = await reads.snapshot(found.edition_id, found.fingerprint)
         if found.status == "withdrawn":
-            raise GoneException(
-                _("服务事项“{name}”（{code}）已取消，不再办理。", name=found.guide.name, code=code)
-            )
-        guide = found.guide
-        coming = await queries.scheduled_guide(code)
-        announcement = None
-        if coming is not None:
-            announcement = {
-                "effective_at": coming.effective_at,
-                "lines": [c.line() for c in diff_guides(guide, coming)],
-            }
-        return Template(
-            "guides/hall.html",
-            context={
+            raise GoneException(_("服务事项“{name}”（{code}）已取消，不再办理。", name=guide.name, code=code))
+        coming = await reads.scheduled_guide(code)
+
+        async def context() -> dict:
+            announcement = None
+            if coming is not None:
+                announcement = {
+                    "effective_at": coming.effective_at,
+                    "lines": [c.line() for c in diff_guides(guide, coming)],
+                }
+            return {
                 **guide_context(guide, found.fingerprint, urls),
                 **CHANNELS["hall"].extra_context(guide, found.fingerprint, urls),
                 "announcement": announcement,
                 "outdated": await _outdated_paper(code, v, guide.version),
-            },
-        )
+            }
+
+        headers = {"X-Content-Fingerprint": found.fingerprint, "Cache-Control": "public, max-age=60"}
+        if printed_version(v) < guide.version:
+            # An old printout: what changed since it was printed (rare, not cached).
+            return cached_response(
+                request, render(request, "guides/hall.html", await context()), headers=headers
+            )
+        key = ("hall", found.fingerprint, found.scheduled_fingerprint or "")
+        body = reads.documents.get(key)
+        if body is None:
+            body = reads.documents.put(key, render(request, "guides/hall.html", await context()))
+        return cached_response(request, body, etag=etag_for(*key), headers=headers)
 
     @get("/g/{code:str}/history", name="history")
-    async def history(self, code: FromPath[str]) -> Template:
-        found = await queries.published_guide(code)
+    async def history(self, reads: NamedDependency[PublicReads], code: FromPath[str]) -> Template:
+        found = await reads.published_guide(code)
         if found.status == "missing":
             raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))
         return Template(

@@ -1,0 +1,447 @@
+"""The public read side, built for a registry of 100 000 items.
+
+Nothing here walks all items in Python. Counts per department come from one indexed SQL
+aggregate, lists page through one department at a time on an index, and a guide is found by its
+code on an index. What depends only on the published state is cached in this process:
+
+- keyed by the change log's **head** (`Head`): counts, lists, metrics, rendered list pages. The
+  head is read from the database at most every `interval` seconds (4 times a second by default),
+  so every process of an installation learns of a publication within a second, whoever made it;
+  `invalidate()` makes the next request read it at once (the write path of this process calls it
+  after a commit);
+- keyed by a snapshot's **fingerprint**: rendered guides in every channel. A fingerprint is the
+  hash of the content, so these never go stale; they are evicted by size (bounded LRU).
+
+One `PublicReads` per app (the composition root makes it): tests build many apps over many
+databases in one process, and their caches must not mix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from guides import Guide
+from registry.queries import DepartmentSummary, GuideLookup, ItemFilter, ItemRow
+from registry.tables import Department, Edition, ServiceItem, Target
+
+T = TypeVar("T")
+
+HEAD_INTERVAL = 0.25  # seconds between two reads of the change log's head
+RENDERED_BYTES = 64 * 2**20  # rendered pages and documents kept per process
+SNAPSHOTS = 4096  # parsed Guide snapshots kept per process
+LOOKUPS = 20_000  # code -> current edition, per head
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """What changes whenever anything the public sees changes.
+
+    `seq` moves with every publication (the change log is append-only); `scheduled` and
+    `approved` move when `publish_due` switches a scheduled edition on its date or an approval
+    is held (neither appends to the log); `reference` is a digest of departments and targets,
+    which admins and seeding change without a publication.
+    """
+
+    seq: int
+    scheduled: int
+    approved: int
+    reference: str
+
+
+HEAD_SQL = (
+    "SELECT (SELECT MAX(seq) FROM change_record) AS seq,"
+    " (SELECT COUNT(*) FROM edition WHERE status = 'scheduled') AS scheduled,"
+    " (SELECT COUNT(*) FROM edition WHERE status = 'approved') AS approved"
+)
+
+
+async def read_head() -> Head:
+    (row,) = await Edition.raw(HEAD_SQL)
+    departments = await Department.select().order_by(Department.id)
+    targets = await Target.select().order_by(Target.id)
+    digest = hashlib.sha256(repr((departments, targets)).encode()).hexdigest()[:16]
+    return Head(row["seq"] or 0, row["scheduled"] or 0, row["approved"] or 0, digest)
+
+
+class LRU:
+    """A bounded least-recently-used map, by entry count or by total size of bytes values."""
+
+    def __init__(self, *, entries: int | None = None, max_bytes: int | None = None) -> None:
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._entries = entries
+        self._max_bytes = max_bytes
+        self.size = 0
+
+    @staticmethod
+    def _cost(value: Any) -> int:
+        if isinstance(value, bytes | str):
+            return len(value)
+        if isinstance(value, tuple):
+            return sum(len(v) for v in value if isinstance(v, bytes | str)) + 64
+        return 64
+
+    def get(self, key: Hashable) -> Any:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: Hashable, value: Any) -> Any:
+        old = self._data.pop(key, None)
+        if old is not None:
+            self.size -= self._cost(old)
+        self._data[key] = value
+        self.size += self._cost(value)
+        while self._data and (
+            (self._entries is not None and len(self._data) > self._entries)
+            or (self._max_bytes is not None and self.size > self._max_bytes)
+        ):
+            _key, evicted = self._data.popitem(last=False)
+            self.size -= self._cost(evicted)
+        return value
+
+    def clear(self) -> None:
+        self._data.clear()
+        self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+@dataclass(frozen=True, slots=True)
+class Current:
+    """An item's current edition as the public sees it (no snapshot text)."""
+
+    status: str  # "ok" | "withdrawn" | "missing"
+    edition_id: int = 0
+    fingerprint: str = ""
+    scheduled_id: int | None = None  # a published announcement of a coming edition
+    scheduled_fingerprint: str | None = None
+
+
+CURRENT_SQL = """
+SELECT si.withdrawn AS withdrawn, e.id AS id, e.fingerprint AS fingerprint,
+       (SELECT s.id FROM edition s WHERE s.item = si.id AND s.status = 'scheduled'
+        ORDER BY s.version DESC LIMIT 1) AS scheduled_id
+FROM service_item si JOIN edition e ON e.id = si.current_edition
+WHERE si.code = {}
+"""
+
+COUNTS_SQL = """
+SELECT si.department AS department,
+       SUM(CASE WHEN e.trips = 0 THEN 1 ELSE 0 END) AS trips_0,
+       SUM(CASE WHEN e.trips = 1 THEN 1 ELSE 0 END) AS trips_1,
+       SUM(CASE WHEN e.trips >= 2 THEN 1 ELSE 0 END) AS trips_2_plus
+FROM service_item si JOIN edition e ON e.id = si.current_edition
+WHERE si.withdrawn = {}
+GROUP BY si.department
+"""
+
+PAGE_SQL = """
+SELECT si.code AS code, si.item_type AS item_type, e.name AS name, e.trips AS trips,
+       e.online_depth AS online_depth, e.promised_days AS promised_days,
+       e.fingerprint AS fingerprint, e.version AS version
+FROM service_item si JOIN edition e ON e.id = si.current_edition
+WHERE si.department = {} AND si.withdrawn = {} TRIPS
+ORDER BY si.code
+LIMIT {} OFFSET {}
+"""
+TRIPS_SQL = {None: "", "0": "AND e.trips = 0", "1": "AND e.trips = 1", "2+": "AND e.trips >= 2"}
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentRow:
+    id: int
+    code: str
+    name: str
+    short_name: str
+    level: str
+    kind: str
+    region: str
+    shares_administration_with: str | None
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """Departments in order with their counts of current items by trips: the source of the home
+    page, the department filter and every list's total."""
+
+    departments: tuple[DepartmentRow, ...]
+    counts: dict[int, tuple[int, int, int]]  # department id -> (trips 0, trips 1, trips 2+)
+
+    def matching(self, department: DepartmentRow, trips: str | None) -> int:
+        t0, t1, t2 = self.counts.get(department.id, (0, 0, 0))
+        return {None: t0 + t1 + t2, "0": t0, "1": t1, "2+": t2}[trips]
+
+    def summaries(self) -> list[DepartmentSummary]:
+        out = []
+        for d in self.departments:
+            t0, t1, t2 = self.counts.get(d.id, (0, 0, 0))
+            out.append(
+                DepartmentSummary(
+                    code=d.code,
+                    name=d.name,
+                    short_name=d.short_name,
+                    level=d.level,
+                    kind=d.kind,
+                    region=d.region,
+                    shares_administration_with=d.shares_administration_with,
+                    items=t0 + t1 + t2,
+                    at_most_once=t0 + t1,
+                )
+            )
+        return out
+
+    def selected(self, flt: ItemFilter) -> list[DepartmentRow]:
+        return [
+            d
+            for d in self.departments
+            if (not flt.department or d.code == flt.department) and (not flt.level or d.level == flt.level)
+        ]
+
+    def total(self, flt: ItemFilter) -> int:
+        return sum(self.matching(d, flt.trips) for d in self.selected(flt))
+
+    def department(self, code: str) -> DepartmentRow | None:
+        return next((d for d in self.departments if d.code == code), None)
+
+
+_INSTANCES: weakref.WeakSet[PublicReads] = weakref.WeakSet()
+
+
+def invalidate() -> None:
+    """Make every `PublicReads` of this process read the change log's head on its next request.
+
+    The write path calls this after a publication commits, so that this process shows it at
+    once; other processes see it within `HEAD_INTERVAL` anyway."""
+    for reads in list(_INSTANCES):
+        reads.invalidate()
+
+
+class PublicReads:
+    def __init__(
+        self,
+        *,
+        interval: float = HEAD_INTERVAL,
+        rendered_bytes: int = RENDERED_BYTES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self.clock = clock
+        self._head: Head | None = None
+        self._checked = float("-inf")
+        self._polling: asyncio.Future[Head] | None = None
+        self._memo: dict[Hashable, Any] = {}  # per head: overview, metrics …
+        self._pending: dict[Hashable, asyncio.Future[Any]] = {}
+        self.lookups = LRU(entries=LOOKUPS)  # per head: code -> Current
+        self.pages = LRU(max_bytes=rendered_bytes)  # per head: rendered lists, home, metrics
+        self.documents = LRU(max_bytes=rendered_bytes)  # per fingerprint: rendered guides
+        self.snapshots = LRU(entries=SNAPSHOTS)  # fingerprint -> Guide
+        self.head_reads = 0
+        _INSTANCES.add(self)
+
+    # ---- the head ---------------------------------------------------------------------
+
+    def invalidate(self) -> None:
+        self._checked = float("-inf")
+
+    async def head(self) -> Head:
+        """The change log's head, read from the database at most every `interval` seconds."""
+        if self._head is not None and self.clock() - self._checked < self.interval:
+            return self._head
+        if self._polling is None:
+            self._polling = asyncio.ensure_future(self._poll())
+        polling = self._polling
+        try:
+            return await asyncio.shield(polling)
+        finally:
+            if self._polling is polling and polling.done():
+                self._polling = None
+
+    async def _poll(self) -> Head:
+        started = self.clock()
+        head = await read_head()
+        self.head_reads += 1
+        if head != self._head:
+            self._memo.clear()
+            self.lookups.clear()
+            self.pages.clear()
+            self._head = head
+        self._checked = started
+        return head
+
+    async def memo(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
+        """`compute()` once per head for `key`; concurrent callers share one computation."""
+        await self.head()
+        if key in self._memo:
+            return self._memo[key]
+        pending = self._pending.get(key)
+        if pending is None:
+            head = self._head
+            pending = asyncio.ensure_future(compute())
+            self._pending[key] = pending
+            try:
+                value = await asyncio.shield(pending)
+            finally:
+                self._pending.pop(key, None)
+            if self._head == head:
+                self._memo[key] = value
+            return value
+        return await asyncio.shield(pending)
+
+    async def page(self, key: Hashable, render: Callable[[], Awaitable[T]]) -> T:
+        """A rendered page cached until the head moves (`render` returns bytes or a tuple)."""
+        head = await self.head()
+        cached = self.pages.get((head, key))
+        if cached is not None:
+            return cached
+        value = await render()
+        if self._head == head:
+            self.pages.put((head, key), value)
+        return value
+
+    async def document(self, key: Hashable, render: Callable[[], T]) -> T:
+        """A rendering of one snapshot (key includes its fingerprint): never stale."""
+        cached = self.documents.get(key)
+        if cached is None:
+            cached = self.documents.put(key, render())
+        return cached
+
+    # ---- counts and lists -------------------------------------------------------------
+
+    async def overview(self) -> Overview:
+        return await self.memo("overview", _load_overview)
+
+    async def department_summaries(self) -> list[DepartmentSummary]:
+        return (await self.overview()).summaries()
+
+    async def department_exists(self, code: str) -> bool:
+        return (await self.overview()).department(code) is not None
+
+    async def list_items(self, flt: ItemFilter, *, page: int, page_size: int) -> tuple[list[ItemRow], int]:
+        """One page of the filtered list, in department order then by code.
+
+        The per-department counts (cached) say which department the page starts in and where;
+        each department is then read on the index (department, code), so page 500 costs what
+        page 1 does, whatever the registry's size."""
+        overview = await self.overview()
+        departments = overview.selected(flt)
+        total = sum(overview.matching(d, flt.trips) for d in departments)
+        skip = (page - 1) * page_size
+        rows: list[ItemRow] = []
+        for d in departments:
+            n = overview.matching(d, flt.trips)
+            if skip >= n:
+                skip -= n
+                continue
+            want = page_size - len(rows)
+            found = await _department_page(d, flt.trips, limit=want, offset=skip)
+            rows.extend(found)
+            skip = 0
+            if len(rows) >= page_size:
+                break
+        return rows, total
+
+    async def count_items(self, flt: ItemFilter) -> int:
+        return (await self.overview()).total(flt)
+
+    # ---- one guide --------------------------------------------------------------------
+
+    async def current(self, code: str) -> Current:
+        head = await self.head()
+        found = self.lookups.get(code)
+        if found is None:
+            found = await _load_current(code)
+            if self._head == head:
+                self.lookups.put(code, found)
+        return found
+
+    async def snapshot(self, edition_id: int, fingerprint: str) -> Guide:
+        guide = self.snapshots.get(fingerprint)
+        if guide is None:
+            row = await Edition.select(Edition.snapshot).where(Edition.id == edition_id).first()
+            guide = self.snapshots.put(fingerprint, Guide.from_json(row["snapshot"]))
+        return guide
+
+    async def published_guide(self, code: str) -> GuideLookup:
+        found = await self.current(code)
+        if found.status == "missing":
+            return GuideLookup("missing")
+        guide = await self.snapshot(found.edition_id, found.fingerprint)
+        return GuideLookup(found.status, guide=guide, fingerprint=found.fingerprint)
+
+    async def scheduled_guide(self, code: str) -> Guide | None:
+        found = await self.current(code)
+        if found.scheduled_id is None or found.scheduled_fingerprint is None:
+            return None
+        return await self.snapshot(found.scheduled_id, found.scheduled_fingerprint)
+
+
+async def _load_overview() -> Overview:
+    departments = tuple(
+        DepartmentRow(
+            id=d["id"],
+            code=d["code"],
+            name=d["name"],
+            short_name=d["short_name"],
+            level=d["level"],
+            kind=d["kind"],
+            region=d["region"],
+            shares_administration_with=d["shares_administration_with"],
+            position=d["position"],
+        )
+        for d in await Department.select().order_by(Department.position).order_by(Department.id)
+    )
+    counts = {
+        r["department"]: (r["trips_0"] or 0, r["trips_1"] or 0, r["trips_2_plus"] or 0)
+        for r in await ServiceItem.raw(COUNTS_SQL, False)
+    }
+    return Overview(departments, counts)
+
+
+async def _department_page(d: DepartmentRow, trips: str | None, *, limit: int, offset: int) -> list[ItemRow]:
+    sql = PAGE_SQL.replace("TRIPS", TRIPS_SQL[trips])
+    rows = await ServiceItem.raw(sql, d.id, False, limit, offset)
+    return [
+        ItemRow(
+            code=r["code"],
+            name=r["name"],
+            item_type=r["item_type"],
+            department_code=d.code,
+            department_name=d.name,
+            department_short_name=d.short_name,
+            level=d.level,
+            trips=r["trips"],
+            online_depth=r["online_depth"],
+            promised_days=r["promised_days"],
+            fingerprint=r["fingerprint"],
+            version=r["version"],
+        )
+        for r in rows
+    ]
+
+
+async def _load_current(code: str) -> Current:
+    rows = await ServiceItem.raw(CURRENT_SQL, code)
+    if not rows or rows[0]["fingerprint"] is None:
+        return Current("missing")
+    row = rows[0]
+    scheduled_fp = None
+    if row["scheduled_id"] is not None:
+        s = await Edition.select(Edition.fingerprint).where(Edition.id == row["scheduled_id"]).first()
+        scheduled_fp = s["fingerprint"] if s else None
+    return Current(
+        "withdrawn" if row["withdrawn"] else "ok",
+        edition_id=row["id"],
+        fingerprint=row["fingerprint"],
+        scheduled_id=row["scheduled_id"] if scheduled_fp else None,
+        scheduled_fingerprint=scheduled_fp,
+    )

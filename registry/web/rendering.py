@@ -1,0 +1,77 @@
+"""Rendering to bytes, for responses served from the read side's caches.
+
+A cached page is rendered once with the app's own Jinja environment (the same one `Template`
+responses use) and then served as bytes with an ETag; a client holding it gets a 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from jinja2_fragments import render_block
+from litestar import Request, Response
+from litestar.enums import MediaType
+
+from guides.templating import TEMPLATES_DIR
+from registry.reads.public import PublicReads
+
+HTML = "text/html"  # Litestar adds "; charset=utf-8" to text/*
+
+
+def _templates_stamp() -> str:
+    """Changes when a template changes, so a new deployment never answers 304 with old markup."""
+    h = hashlib.sha256()
+    for path in sorted(TEMPLATES_DIR.rglob("*")):
+        if path.is_file():
+            h.update(str(path.relative_to(TEMPLATES_DIR)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:8]
+
+
+TEMPLATES_STAMP = _templates_stamp()
+
+
+def reads_of(request: Request) -> PublicReads:
+    return request.app.state["reads"]
+
+
+def render(request: Request, template: str, context: dict[str, Any], *, block: str | None = None) -> bytes:
+    environment = request.app.template_engine.engine
+    if block is not None:
+        return render_block(environment, template, block, **context).encode()
+    return environment.get_template(template).render(**context).encode()
+
+
+def etag_for(*parts: str) -> str:
+    return '"' + hashlib.sha256("\0".join((TEMPLATES_STAMP, *parts)).encode()).hexdigest()[:32] + '"'
+
+
+def fresh(request: Request, etag: str) -> bool:
+    """Does the client already hold this version (If-None-Match)?"""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+def cached_response(
+    request: Request,
+    body: bytes,
+    *,
+    etag: str | None = None,
+    media_type: str = HTML,
+    headers: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response[bytes]:
+    headers = dict(headers or {})
+    if etag is not None:
+        headers["ETag"] = etag
+        if status_code == 200 and fresh(request, etag):
+            return Response(content=b"", status_code=304, headers=headers)
+    media_type = media_type.split(";")[0] if media_type.startswith("text/") else media_type
+    return Response(content=body, status_code=status_code, media_type=media_type, headers=headers)
+
+
+__all__ = ["HTML", "MediaType", "cached_response", "etag_for", "fresh", "reads_of", "render"]
