@@ -73,12 +73,6 @@ async def append(*, item_id: int, **fields: Any) -> dict[str, Any]:
     }
     record["hash"] = record_hash(record)
     await ChangeRecord.insert(ChangeRecord(item=item_id, **record))
-    # This process's public caches re-read the head on their next request (other processes
-    # within registry.reads.public.HEAD_INTERVAL). Called before the caller commits: a request
-    # in between may cache the old head once more, for at most HEAD_INTERVAL.
-    from registry.reads.public import invalidate
-
-    invalidate()
     return record
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from piccolo.engine.base import Engine
@@ -45,12 +49,43 @@ async def prepare(engine: Engine) -> None:
         await engine.run_ddl("PRAGMA journal_mode=WAL")
 
 
-def write_transaction():
+_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar("after_commit", default=None)
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
     """A transaction for read-then-write work: IMMEDIATE on SQLite (no 'database is locked'
-    half-way through), the default on PostgreSQL. Nested calls join the outer transaction."""
+    half-way through), the default on PostgreSQL. Nested calls join the outer transaction.
+    What `after_commit` registered inside runs once the outermost transaction has committed."""
     from registry.tables import Department
 
     engine = Department._meta.db
+    if _after_commit.get() is not None:  # joining an outer transaction
+        async with _transaction(engine):
+            yield
+        return
+    token = _after_commit.set([])
+    try:
+        async with _transaction(engine):
+            yield
+        callbacks = _after_commit.get() or []
+    finally:
+        _after_commit.reset(token)
+    for callback in callbacks:
+        callback()
+
+
+def _transaction(engine: Engine) -> Any:
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` after the current write transaction commits (at once outside one):
+    cache invalidation and notifications never see what might still roll back."""
+    pending = _after_commit.get()
+    if pending is None:
+        callback()
+    else:
+        pending.append(callback)

@@ -16,11 +16,12 @@ from guides import Guide, canonical_json, fingerprint
 from guides.i18n import _
 from registry import changelog
 from registry.access import SYSTEM
-from registry.db import write_transaction
+from registry.db import after_commit, write_transaction
 from registry.diff import diff_guides, summarize
 from registry.editions import store
 from registry.editions.schema import EditionContent
 from registry.editions.workflow import Action, TransitionError, check
+from registry.reads.public import invalidate
 from registry.snapshot import Catalogue, build_guide
 from registry.tables import Edition, ServiceItem, User
 from registry.vocab import ChangeKind, EditionStatus, local_today
@@ -76,6 +77,9 @@ async def publish(
     else:
         kind = ChangeKind.new if before is None else ChangeKind.change
         summary = summarize(changes)
+    # This process's public pages re-read the change log's head once this commits (other
+    # processes within registry.reads.public.HEAD_INTERVAL).
+    after_commit(invalidate)
     await changelog.append(
         item_id=item["id"],
         item_code=item["code"],
@@ -207,5 +211,6 @@ async def publish_due(*, now: datetime) -> DueReport:
             status = check(action, SYSTEM, store.subject(item, edition))
             await Edition.update({Edition.status: status.value}).where(Edition.id == edition["id"])
             await make_current(item["id"], edition["id"], withdraw=edition["withdraw"])
+            after_commit(invalidate)
             report.activated.append(item["code"])
     return report
