@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -84,6 +85,34 @@ class Citation(Struct, frozen=True, forbid_unknown_fields=True):
 MaterialForm = Literal["原件", "复印件", "原件和复印件"]
 MaterialMedium = Literal["纸质", "电子", "纸质或电子"]
 Audience = Literal["自然人", "法人", "其他组织"]
+MaterialSource = Literal["", "申请人自备", "政府部门核发", "其他"]
+MaterialNecessity = Literal["", "必要", "非必要", "容缺后补"]
+Weekday = Literal["一", "二", "三", "四", "五", "六", "日"]
+
+# ---- fields shared by several records, declared once (schema 2) ------------------------------
+
+When = Annotated[
+    str,
+    F(
+        "适用情形",
+        max_length=200,
+        since=2,
+        help="按“情形引导”的回答决定是否适用：问题编码=选项编码，多个条件用“；”分隔，同一问题的多个选项用“/”",
+        example="agent=yes",
+    ),
+]
+# 来源渠道, 必要性, 容缺后补期限, 填报须知, 受理标准: an edition's material use and a guide's
+# material both carry them (MaterialUse in registry/editions/schema.py, GuideMaterial below).
+Source = Annotated[MaterialSource, F("来源渠道", since=2, help="申请人自备、政府部门核发或其他")]
+Necessity = Annotated[
+    MaterialNecessity,
+    F("必要性", since=2, help="必要、非必要或容缺后补（可先受理、限期补交）；留空按“是否必需”"),
+]
+DeferDays = Annotated[
+    int, F("补交期限", ge=0, le=90, since=2, help="容缺后补材料的补交期限，工作日（0 为现场约定）")
+]
+FillGuide = Annotated[str, F("填报须知", max_length=1000, since=2, widget="textarea")]
+AcceptanceStandard = Annotated[str, F("受理标准", max_length=1000, since=2, widget="textarea")]
 
 
 class GuideMaterial(Struct, frozen=True, forbid_unknown_fields=True):
@@ -98,6 +127,21 @@ class GuideMaterial(Struct, frozen=True, forbid_unknown_fields=True):
     waivable: bool = False
     issuer: str = ""
     notes: str = ""
+    when: When = ""
+    source: Source = ""
+    necessity: Necessity = ""
+    defer_days: DeferDays = 0
+    fill_guide: FillGuide = ""
+    acceptance_standard: AcceptanceStandard = ""
+
+    @property
+    def necessity_label(self) -> str:
+        """必要 / 非必要 / 容缺后补: as declared, else from `required`."""
+        return self.necessity or ("必要" if self.required else "非必要")
+
+    @property
+    def deferrable(self) -> bool:
+        return self.necessity == "容缺后补"
 
 
 class Step(Struct, frozen=True, forbid_unknown_fields=True):
@@ -105,12 +149,14 @@ class Step(Struct, frozen=True, forbid_unknown_fields=True):
     actor: Annotated[str, F("办理人", max_length=200)] = ""
     duration: Annotated[str, F("时限", max_length=200)] = ""
     description: Annotated[str, F("说明", max_length=2000)] = ""
+    when: When = ""
 
 
 class Fee(Struct, frozen=True, forbid_unknown_fields=True):
     name: Annotated[str, F("收费项目", min_length=1, max_length=200)]
     amount: Annotated[str, F("金额", min_length=1, max_length=200)]
     basis: Annotated[str, F("依据", max_length=200)] = ""
+    when: When = ""
 
 
 class Venue(Struct, frozen=True, forbid_unknown_fields=True):
@@ -119,6 +165,54 @@ class Venue(Struct, frozen=True, forbid_unknown_fields=True):
     window: Annotated[str, F("窗口", max_length=200)] = ""
     hours: Annotated[str, F("办公时间", max_length=200)] = ""
     note: Annotated[str, F("备注", max_length=1000)] = ""
+    transport: Annotated[str, F("交通", max_length=300, since=2, help="公交、地铁、停车")] = ""
+    coordinates: Annotated[
+        str, F("坐标", max_length=40, since=2, help="纬度,经度（WGS-84）", example="43.8256,87.6168")
+    ] = ""
+    open_days: Annotated[
+        tuple[Weekday, ...], F("开放日", max_length=7, since=2, help="星期几开放，如“一、二、三、四、五”")
+    ] = ()
+    opens: Annotated[str, F("上班时间", max_length=5, since=2, example="10:00")] = ""
+    closes: Annotated[str, F("下班时间", max_length=5, since=2, example="19:30")] = ""
+    lunch: Annotated[str, F("午休", max_length=11, since=2, example="14:00-15:30")] = ""
+    exceptions: Annotated[
+        str,
+        F(
+            "特殊安排",
+            max_length=500,
+            since=2,
+            help="每项“YYYY-MM-DD=休息”或“YYYY-MM-DD=10:00-14:00”，用“；”分隔；法定节假日和调休按工作日历自动处理",
+        ),
+    ] = ""
+
+
+class SituationOption(Struct, frozen=True, forbid_unknown_fields=True):
+    key: Annotated[str, F("选项编码", min_length=1, max_length=32, help="小写字母、数字或连字符")]
+    label: Annotated[str, F("选项", min_length=1, max_length=100)]
+
+
+class Situation(Struct, frozen=True, forbid_unknown_fields=True):
+    """A question a citizen answers (情形引导): the materials, fees and steps whose `when` names
+    its options apply only to the matching answers."""
+
+    key: Annotated[str, F("问题编码", min_length=1, max_length=32, help="小写字母、数字或连字符")]
+    question: Annotated[str, F("问题", min_length=1, max_length=200)]
+    options: Annotated[
+        tuple[SituationOption, ...],
+        F("选项", max_length=12, help="每项“编码=文字”，用“；”分隔", example="self=本人办理；agent=委托他人办理"),
+    ] = ()
+    help: Annotated[str, F("说明", max_length=500)] = ""
+
+    def option(self, key: str) -> SituationOption | None:
+        return next((o for o in self.options if o.key == key), None)
+
+
+class SpecialProcedure(Struct, frozen=True, forbid_unknown_fields=True):
+    """特别程序 (听证、检验检测、专家评审 …): its time does not count against the time limits."""
+
+    name: Annotated[str, F("程序名称", min_length=1, max_length=200)]
+    duration: Annotated[str, F("时限", max_length=200)] = ""
+    description: Annotated[str, F("说明", max_length=1000)] = ""
 
 
 class Faq(Struct, frozen=True, forbid_unknown_fields=True):
@@ -240,6 +334,72 @@ class GuideContent(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
             width=8,
         ),
     ] = 0
+    situations: Annotated[
+        tuple[Situation, ...],
+        F(
+            "情形引导",
+            max_length=8,
+            since=2,
+            help="申请人回答的问题；材料、收费、步骤的“适用情形”引用问题和选项编码",
+            example="agent｜是否委托他人办理？｜self=本人办理；agent=委托他人办理",
+            width=40,
+        ),
+    ] = ()
+    basic_code: Annotated[
+        str, F("基本编码", max_length=12, since=2, help="国家事项基本编码，12 位数字", example="000105001000", width=14)
+    ] = ""
+    implementation_code: Annotated[
+        str,
+        F(
+            "实施编码",
+            max_length=31,
+            since=2,
+            help="31 位：实施主体统一社会信用代码（18 位）＋层级（1 位）＋基本编码（12 位）",
+            width=34,
+        ),
+    ] = ""
+    case_kind: Annotated[
+        Literal["", "即办件", "承诺件"], F("办件类型", since=2, help="即办件或承诺件", example="承诺件", width=10)
+    ] = ""
+    handling_forms: Annotated[
+        tuple[Literal["窗口办理", "网上办理", "快递申请"], ...],
+        F("办理形式", max_length=3, since=2, help="窗口办理、网上办理、快递申请中的一项或多项", width=16),
+    ] = ()
+    online_url: Annotated[
+        str, F("网上办理地址", max_length=300, since=2, help="电脑端网址（http:// 或 https://）", width=30)
+    ] = ""
+    mobile_url: Annotated[
+        str, F("移动端办理地址", max_length=300, since=2, help="手机端网址或小程序入口网址", width=30)
+    ] = ""
+    appointment_url: Annotated[str, F("预约网址", max_length=300, since=2, width=30)] = ""
+    appointment_phone: Annotated[
+        str, F("预约电话", max_length=20, since=2, help="数字和连字符", width=14)
+    ] = ""
+    delivery: Annotated[
+        Literal["", "窗口领取", "邮寄送达", "窗口领取或免费邮寄", "网上下载"],
+        F("物流快递", since=2, help="办理结果的送达方式", example="窗口领取或免费邮寄", width=14),
+    ] = ""
+    result_kind: Annotated[
+        Literal["", "证照", "批准文书", "证明", "其他"], F("结果类型", since=2, width=10)
+    ] = ""
+    service_scope: Annotated[
+        Literal["", "全国通办", "全疆通办", "全市通办", "本区（县）办理"],
+        F("通办范围", since=2, width=12),
+    ] = ""
+    quantity_limit: Annotated[
+        str, F("数量限制", max_length=200, since=2, help="有数量限制的写明限制，否则留空或“无”", width=16)
+    ] = ""
+    intermediary: Annotated[
+        str, F("中介服务", max_length=500, since=2, help="需要的中介服务（名称、是否收费），无则留空", width=20)
+    ] = ""
+    special_procedures: Annotated[
+        tuple[SpecialProcedure, ...],
+        F("特别程序", max_length=10, since=2, help="不计入办结时限的程序，每行一项", width=30),
+    ] = ()
+    supervision: Annotated[
+        str,
+        F("监督投诉渠道", max_length=300, since=2, help="投诉地址或网上渠道（投诉电话另填）", width=24),
+    ] = ""
     effective_at: Annotated[
         date, F("实施日期", diff="skip", help="YYYY-MM-DD", example="2018-06-01", width=12)
     ]
@@ -305,23 +465,37 @@ def _plain(struct: Any) -> dict[str, Any]:
     return json.loads(json.dumps(msgspec.to_builtins(struct, builtin_types=(datetime, date)), default=_iso))
 
 
-def _added_later() -> dict[str, Any]:
-    """Fields declared with `since`, and their defaults."""
+@cache
+def added_later(cls: type) -> dict[str, Any]:
+    """The fields of a Struct declared with `since`, and their defaults."""
     found = {}
-    for f in msgspec.inspect.type_info(Guide).fields:
+    for f in msgspec.inspect.type_info(cls).fields:
         t = f.type
         if isinstance(t, msgspec.inspect.Metadata) and (t.extra or {}).get("since"):
             found[f.name] = f.default
     return found
 
 
+def _canonical_builtins(value: Any) -> Any:
+    """Builtins of a value, leaving out every field added after schema 1 (at any depth) while it
+    holds its default; otherwise exactly `msgspec.to_builtins`."""
+    if isinstance(value, Struct):
+        later = added_later(type(value))
+        out = {}
+        for name in value.__struct_fields__:
+            v = getattr(value, name)
+            if name not in later or v != later[name]:
+                out[name] = _canonical_builtins(v)
+        return out
+    if isinstance(value, tuple | list):
+        return [_canonical_builtins(v) for v in value]
+    return msgspec.to_builtins(value, builtin_types=(datetime, date))
+
+
 def canonical_json(guide: Guide) -> bytes:
     """The canonical form: UTF-8 JSON, keys sorted, no insignificant whitespace; a field added
     after schema 1 appears only once it holds something."""
-    data = msgspec.to_builtins(guide, builtin_types=(datetime, date))
-    for name, default in _ADDED_LATER.items():
-        if getattr(guide, name) == default:
-            del data[name]
+    data = _canonical_builtins(guide)
     return json.dumps(
         data,
         default=_iso,
@@ -335,5 +509,3 @@ def fingerprint(guide: Guide) -> str:
     """SHA-256 of the canonical JSON, hex."""
     return hashlib.sha256(canonical_json(guide)).hexdigest()
 
-
-_ADDED_LATER = _added_later()

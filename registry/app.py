@@ -29,6 +29,7 @@ from guides.templating import make_environment
 from guides.urls import Urls
 from registry.db import bind, engine_for, prepare
 from registry.errors import DomainError
+from registry.inputs import entries_text
 from registry.reads.public import PublicReads, invalidate
 from registry.settings import PROJECT_ROOT, Settings
 from registry.vocab import jinja_globals
@@ -124,6 +125,7 @@ def create_app(
     environment = make_environment()
     environment.globals["urls"] = urls
     environment.globals.update(jinja_globals())
+    environment.globals["entries_text"] = entries_text
 
     background: list[asyncio.Task] = []
     reads = PublicReads()

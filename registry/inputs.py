@@ -293,3 +293,36 @@ def read(cls: type[T], data: Any, *, ignore: tuple[str, ...] = (), prefix: str =
 def to_mapping(value: msgspec.Struct) -> dict[str, Any]:
     """The plain mapping `read` takes back: dates as ISO text, lists of entries as dicts."""
     return msgspec.to_builtins(value)
+
+
+# ---- nested records as one line of text (a form input, a part of a spreadsheet line) ----------
+
+ENTRY_SEPARATORS = re.compile(r"[；;]")
+
+
+def entries_text(value: Any, spec: FieldSpec) -> str:
+    """Nested records (e.g. a question's options) as “key=label；key=label”: the text a form input
+    or a spreadsheet cell holds. Text passes through (a form being shown again)."""
+    if isinstance(value, str):
+        return value
+    names = [sub.name for sub in spec.subfields]
+    parts = []
+    for entry in value or ():
+        get = entry.get if isinstance(entry, Mapping) else (lambda name, _d="", e=entry: getattr(e, name, _d))
+        parts.append("=".join(str(get(name, "")) for name in names).rstrip("="))
+    return "；".join(parts)
+
+
+def text_entries(text: Any, spec: FieldSpec) -> Any:
+    """The inverse of `entries_text`: a list of mappings the reader checks (non-text passes
+    through, so the reader reports it)."""
+    if not isinstance(text, str):
+        return text
+    names = [sub.name for sub in spec.subfields]
+    entries = []
+    for piece in ENTRY_SEPARATORS.split(text):
+        if not piece.strip():
+            continue
+        values = [v.strip() for v in piece.split("=", len(names) - 1)]
+        entries.append({name: values[i] for i, name in enumerate(names) if i < len(values)})
+    return entries

@@ -39,7 +39,7 @@ from registry.editions.schema import (
 )
 from registry.editions.workflow import Action, refusal
 from registry.errors import DomainError, FieldError, ValidationError
-from registry.inputs import FieldSpec, field_spec, fields_of
+from registry.inputs import FieldSpec, entries_text, field_spec, fields_of, text_entries
 from registry.tables import Department, LegalDocument, Material, ServiceItem
 from registry.vocab import ITEM_TYPES
 
@@ -82,6 +82,30 @@ LINE_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
     for f in CONTENT_FIELDS
     if f.name in LIST_FIELDS
 }
+# Parts of a line that are not plain text: nested entries (“key=label；…”) and lists (“一、二”).
+_PART_SPECS: dict[str, dict[str, FieldSpec]] = {
+    f.name: {sub.name: sub for sub in f.subfields if sub.kind in ("records", "choices")}
+    for f in CONTENT_FIELDS
+    if f.name in LIST_FIELDS
+}
+
+
+def _part_text(key: str, name: str, value: Any) -> str:
+    spec = _PART_SPECS[key].get(name)
+    if spec is None:
+        return str(value)
+    if spec.kind == "records":
+        return entries_text(value, spec)
+    return "、".join(value)
+
+
+def _part_value(key: str, name: str, text: str) -> Any:
+    spec = _PART_SPECS[key].get(name)
+    if spec is None:
+        return text
+    if spec.kind == "records":
+        return text_entries(text, spec)
+    return [a for a in re.split(r"[、,，\s]+", text) if a]
 _KINDS = {
     "text": "text",
     "choice": "text",
@@ -390,7 +414,10 @@ def encode_list(key: str, entries: Sequence[Any]) -> str:
         )
     if key == "fees" and not entries:
         return NO_FEES[0]
-    return "\n".join(_join([getattr(e, name) for name, _label in LINE_PARTS[key]]) for e in entries)
+    return "\n".join(
+        _join([_part_text(key, name, getattr(e, name)) for name, _label in LINE_PARTS[key]])
+        for e in entries
+    )
 
 
 # ---- export -------------------------------------------------------------------------------
@@ -707,7 +734,10 @@ class _ItemReader:
                         ),
                     )
             entries.append(
-                {name: parts[j] if j < len(parts) else "" for j, (name, _label) in enumerate(parts_of)}
+                {
+                    name: _part_value(key, name, parts[j]) if j < len(parts) else ""
+                    for j, (name, _label) in enumerate(parts_of)
+                }
             )
         return entries
 

@@ -16,12 +16,30 @@ from typing import Annotated, Any
 from msgspec import Struct
 
 from guides.i18n import _
-from guides.snapshot import F, GuideContent, MaterialForm, MaterialMedium
+from guides.situations import parse_when
+from guides.snapshot import (
+    F,
+    AcceptanceStandard,
+    DeferDays,
+    FillGuide,
+    GuideContent,
+    MaterialForm,
+    MaterialMedium,
+    Necessity,
+    Source,
+    When,
+)
 from registry.errors import FieldError, ValidationError
 from registry.inputs import FieldSpec, fields_of, read
 
 ITEM_CODE_RE = re.compile(r"[0-9A-Z][0-9A-Z-]{2,39}", re.ASCII)
 PHONE_RE = re.compile(r"[0-9][0-9-]{2,19}", re.ASCII)
+KEY_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}", re.ASCII)
+URL_RE = re.compile(r"https?://[^\s<>\"']+", re.ASCII)
+BASIC_CODE_RE = re.compile(r"[0-9]{12}", re.ASCII)
+# 统一社会信用代码 (GB 32100-2015): 18 characters of 0-9 and A-Z without I, O, S, V, Z.
+CREDIT_CODE_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}", re.ASCII)
+IMPLEMENTATION_CODE_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}[1-6][0-9]{12}", re.ASCII)
 
 
 class MaterialUse(Struct, frozen=True, forbid_unknown_fields=True):
@@ -35,6 +53,12 @@ class MaterialUse(Struct, frozen=True, forbid_unknown_fields=True):
     condition: Annotated[str, F("需要情形", max_length=200, help="非必需材料必须写明何种情形下需要提交")] = ""
     waivable: Annotated[bool, F("可免提交", help="可通过电子证照共享等免于提交")] = False
     notes: Annotated[str, F("备注", max_length=1000)] = ""
+    when: When = ""
+    source: Source = ""
+    necessity: Necessity = ""
+    defer_days: DeferDays = 0
+    fill_guide: FillGuide = ""
+    acceptance_standard: AcceptanceStandard = ""
 
 
 class CitationRef(Struct, frozen=True, forbid_unknown_fields=True):
@@ -105,11 +129,40 @@ def content_rule_errors(c: EditionContent, *, complete: bool = True) -> list[Fie
             fail(key, _("电话号码只能包含数字和连字符"))
     if c.consult_phone and c.consult_phone == c.complaint_phone:
         fail("complaint_phone", _("投诉电话应与咨询电话不同"))
+    for key in ("online_url", "mobile_url", "appointment_url"):
+        value = getattr(c, key)
+        if value and not URL_RE.fullmatch(value):
+            fail(key, _("网址应以 http:// 或 https:// 开头，且不含空格"))
+    if c.appointment_phone and not PHONE_RE.fullmatch(c.appointment_phone):
+        fail("appointment_phone", _("电话号码只能包含数字和连字符"))
+    if c.basic_code and not BASIC_CODE_RE.fullmatch(c.basic_code):
+        fail("basic_code", _("基本编码应为 12 位数字"))
+    if c.implementation_code:
+        if not IMPLEMENTATION_CODE_RE.fullmatch(c.implementation_code):
+            fail(
+                "implementation_code",
+                _("实施编码应为 31 位：18 位统一社会信用代码、1 位层级（1–6）和 12 位基本编码"),
+            )
+        elif c.implementation_code[-12:] != c.basic_code:
+            fail("implementation_code", _("实施编码的后 12 位应与基本编码一致"))
+    if c.case_kind == "即办件" and c.promised_days != 0:
+        fail("case_kind", _("即办件的承诺办结时限应为 0（即办）"))
+    if c.case_kind == "承诺件" and c.promised_days == 0:
+        fail("case_kind", _("承诺件应写明承诺办结时限（大于 0 个工作日）"))
+    errors.extend(situation_errors(c))
     seen: dict[str, int] = {}
     for i, m in enumerate(c.materials):
         where = f"materials[{i}]"
-        if not m.required and not m.condition.strip():
+        if not m.required and not m.condition.strip() and not m.when:
             fail(f"{where}.condition", _("非必需材料必须写明何种情形下需要提交"))
+        if m.necessity == "必要" and not m.required:
+            fail(f"{where}.necessity", _("必要性为“必要”的材料应勾选“是否必需”"))
+        if m.necessity in ("非必要",) and m.required:
+            fail(f"{where}.necessity", _("必要性为“非必要”的材料不能勾选“是否必需”"))
+        if m.necessity == "容缺后补" and not m.required:
+            fail(f"{where}.necessity", _("容缺后补的材料应为必需材料（可先受理、限期补交）"))
+        if m.defer_days and m.necessity != "容缺后补":
+            fail(f"{where}.defer_days", _("只有容缺后补的材料才有补交期限"))
         if m.material in seen:
             fail(f"{where}.material", _("与第 {n} 项材料重复", n=seen[m.material] + 1))
         seen.setdefault(m.material, i)
@@ -119,6 +172,48 @@ def content_rule_errors(c: EditionContent, *, complete: bool = True) -> list[Fie
         if key in cited:
             fail(f"legal_basis[{i}]", _("重复的设定依据"))
         cited.add(key)
+    return errors
+
+
+def situation_errors(c: EditionContent) -> list[FieldError]:
+    """情形引导: keys well formed and unique, at least two options, and every `when` of a material,
+    fee or step naming an existing question and option."""
+    errors: list[FieldError] = []
+    questions: dict[str, set[str]] = {}
+    for i, q in enumerate(c.situations):
+        where = f"situations[{i}]"
+        if not KEY_RE.fullmatch(q.key):
+            errors.append(FieldError(f"{where}.key", _("问题编码只能用小写字母、数字和连字符（最多 32 位）")))
+        elif q.key in questions:
+            errors.append(FieldError(f"{where}.key", _("问题编码“{k}”重复", k=q.key)))
+        if len(q.options) < 2:
+            errors.append(FieldError(f"{where}.options", _("每个问题至少需要两个选项")))
+        keys: set[str] = set()
+        for j, o in enumerate(q.options):
+            if not KEY_RE.fullmatch(o.key):
+                errors.append(
+                    FieldError(f"{where}.options[{j}].key", _("选项编码只能用小写字母、数字和连字符"))
+                )
+            elif o.key in keys:
+                errors.append(FieldError(f"{where}.options[{j}].key", _("选项编码“{k}”重复", k=o.key)))
+            keys.add(o.key)
+        questions.setdefault(q.key, keys)
+    for list_name in ("materials", "fees", "steps"):
+        for i, entry in enumerate(getattr(c, list_name)):
+            if not entry.when:
+                continue
+            path = f"{list_name}[{i}].when"
+            try:
+                conditions = parse_when(entry.when)
+            except ValueError:
+                errors.append(FieldError(path, _("适用情形应写作“问题编码=选项编码”，多个条件用“；”分隔")))
+                continue
+            for question, options in conditions.items():
+                if question not in questions:
+                    errors.append(FieldError(path, _("情形引导中没有问题“{q}”", q=question)))
+                    continue
+                for option in sorted(options - questions[question]):
+                    errors.append(FieldError(path, _("问题“{q}”没有选项“{o}”", q=question, o=option)))
     return errors
 
 

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from registry.editions.schema import CONTENT_FIELDS, EditionContent
-from registry.inputs import to_mapping
+from registry.inputs import text_entries, to_mapping
 
 SCALARS = tuple(f.name for f in CONTENT_FIELDS if f.kind not in ("records", "choices"))
 MULTI = tuple(f.name for f in CONTENT_FIELDS if f.kind == "choices")
@@ -38,7 +38,11 @@ def form_to_mapping(form: Any) -> dict[str, Any]:
             for sub in LISTS[name]:
                 if sub.kind == "bool":
                     row[sub.name] = "true" if row.get(sub.name) == "true" else "false"
-            out.append({k: v for k, v in row.items() if v != ""})
+                elif sub.kind == "records":  # nested entries, one input: “key=label；key=label”
+                    row[sub.name] = text_entries(row.get(sub.name, ""), sub)
+                elif sub.kind == "choices":
+                    row[sub.name] = [a for a in re.split(r"[、,，\s]+", row.get(sub.name, "")) if a]
+            out.append({k: v for k, v in row.items() if v not in ("", [])})
         data[name] = out
     return data
 

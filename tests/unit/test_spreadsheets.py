@@ -217,7 +217,7 @@ def test_every_content_rule_is_reported_on_its_column():
         item_row("650100-SGSJ-101", 承诺办结时限=20),
         item_row("650100-SGSJ-102", 网办深度=4),
         item_row("650100-SGSJ-103", 投诉电话="0991-1234567", 服务对象="市民"),
-        item_row("650100-SGSJ-104", 办理流程="｜申请人\n受理｜窗口｜即时｜说明｜多余"),
+        item_row("650100-SGSJ-104", 办理流程="｜申请人\n受理｜窗口｜即时｜说明｜agent=yes｜多余"),
         item_row("650100-SGSJ-105", 收费="工本费", 事项编码="bad code"),
         item_row("650100-SGSJ-106", 事项类型="行政审批", 事项名称=None, 设定依据="company-law\ncompany-law"),
     ]
@@ -234,8 +234,9 @@ def test_every_content_rule_is_reported_on_its_column():
         ("事项", 3, "网办深度", "网办深度为四星（全程网办）时，到办事现场次数应为 0"),
         ("事项", 4, "服务对象", "“市民”不是可选值（自然人、法人、其他组织）"),
         ("事项", 4, "投诉电话", "投诉电话应与咨询电话不同"),
-        ("事项", 5, "办理流程", "第 2 条：最多 4 项（步骤｜办理人｜时限｜说明），用“｜”分隔"),
+        ("事项", 5, "办理流程", "第 2 条：最多 5 项（步骤｜办理人｜时限｜说明｜适用情形），用“｜”分隔"),
         ("事项", 5, "办理流程", "第 1 条「步骤」：必填"),
+        ("事项", 5, "办理流程", "第 2 条「适用情形」：情形引导中没有问题“agent”"),
         ("事项", 6, "事项编码", "事项编码应为 3–40 位大写字母、数字或连字符"),
         ("事项", 6, "收费", "第 1 条「金额」：必填"),
         ("事项", 7, "事项类型", "应为 行政许可、行政给付、行政确认、行政征收、行政奖励、"
@@ -285,7 +286,7 @@ def test_the_empty_template_has_the_notes_sheet_and_imports_to_nothing():
     notes = "\n".join(str(c.value) for row in wb["说明"].iter_rows() for c in row if c.value)
     for header in ss.ITEM_HEADERS + ss.MATERIAL_HEADERS:
         assert header in notes
-    assert "步骤｜办理人｜时限｜说明" in notes
+    assert "步骤｜办理人｜时限｜说明｜适用情形" in notes
     plan = ss.parse_workbook(io.BytesIO(data), REFS)
     assert [p.as_tuple() for p in plan.problems] == [
         ("事项", None, "", "没有任何事项（第 2 行起每行一个事项）")
