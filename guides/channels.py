@@ -19,6 +19,7 @@ from markupsafe import Markup
 from guides.clock import local_time
 from guides.i18n import _
 from guides.qr import qr_png, qr_svg
+from guides.situations import Notice
 from guides.snapshot import Guide, canonical_json
 from guides.urls import Urls
 
@@ -116,7 +117,10 @@ CHANNELS: Mapping[str, Channel] = MappingProxyType(
             "text/html; charset=utf-8",
             "index.html",
             template="guides/hall.html",
-            extra_context=lambda guide, fingerprint, urls: {"json_ld": json_ld(guide, fingerprint, urls)},
+            extra_context=lambda guide, fingerprint, urls: {
+                "json_ld": json_ld(guide, fingerprint, urls),
+                "interactive": True,
+            },
         ),
         "print": Channel(
             "print",
@@ -148,6 +152,34 @@ CHANNELS: Mapping[str, Channel] = MappingProxyType(
         ),
     }
 )
+
+
+def notice_context(
+    notice: Notice, fingerprint: str, urls: Urls, params: Mapping[str, str]
+) -> dict[str, Any]:
+    """What the one-time notice page gets: the notice, its own address and QR code."""
+    guide = notice.guide
+    address = urls.notice_absolute(guide.code, params)
+    svg = qr_svg(address).decode("utf-8")
+    return {
+        **guide_context(guide, fingerprint, urls),
+        "notice": notice,
+        "params": dict(params),
+        "address": address,
+        "qr": Markup(svg.replace("<svg ", '<svg class="qr" role="img" aria-hidden="true" ', 1)),
+    }
+
+
+def notice_params(notice: Notice) -> dict[str, str]:
+    """The query parameters that reproduce a notice: answers, then marks, in the guide's order."""
+    params = {s.key: notice.answers[s.key] for s in notice.guide.situations if s.key in notice.answers}
+    for m in notice.guide.materials:
+        mark = notice.marks.get(m.code)
+        if mark is not None:
+            params[f"m-{m.code}"] = mark.mark
+            if mark.due is not None:
+                params[f"due-{m.code}"] = mark.due.isoformat()
+    return params
 
 
 def context_for(channel: Channel, guide: Guide, fingerprint: str, urls: Urls) -> dict[str, Any]:

@@ -37,3 +37,10 @@ def depth_label(depth: int) -> str:
 
 def copies_label(form: str, copies: int) -> str:
     return _("{form} {n} 份", form=_(form), n=copies)
+
+
+def check_code(fingerprint: str) -> str:
+    """The short 校验码 people compare: the first 8 hex digits of the content fingerprint, in two
+    groups ("3F2A-91C0"). Screen, paper and web page show the same code for the same content."""
+    head = fingerprint[:8].upper()
+    return f"{head[:4]}-{head[4:]}"

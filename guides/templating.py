@@ -10,6 +10,8 @@ from markupsafe import Markup
 from guides import labels
 from guides.i18n import _, ngettext
 from guides.markdown import render_markdown
+from guides.situations import MARK_LABELS, MARKS, when_text
+from guides.venues import hours_today, weekly_hours
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -22,7 +24,15 @@ def make_environment(extra_dirs: tuple[Path, ...] = ()) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(_=_, ngettext=ngettext)
+    env.globals.update(
+        _=_,
+        ngettext=ngettext,
+        when_text=when_text,
+        hours_today=hours_today,
+        weekly_hours=weekly_hours,
+        MARKS=MARKS,
+        MARK_LABELS=MARK_LABELS,
+    )
     env.filters.update(
         markdown=lambda text: Markup(render_markdown(text)),
         level_label=labels.level_label,
@@ -31,5 +41,6 @@ def make_environment(extra_dirs: tuple[Path, ...] = ()) -> Environment:
         depth_label=labels.depth_label,
         copies_label=labels.copies_label,
         local_time=labels.local_time,
+        check_code=labels.check_code,
     )
     return env

@@ -12,6 +12,7 @@ server and from a plain folder (file://).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
@@ -19,6 +20,9 @@ from urllib.parse import quote, urlencode
 @dataclass(frozen=True, slots=True)
 class Urls:
     public_url: str = "http://localhost:8000"
+    # A map link for a venue's coordinates: "{lat}", "{lng}" and "{name}" are filled in; empty
+    # means no map link (the halls' networks are closed: point it at a map the city runs).
+    map_template: str = ""
 
     def home(self) -> str:
         return "/"
@@ -41,6 +45,33 @@ class Urls:
 
     def print(self, code: str) -> str:
         return f"/g/{quote(code)}/print"
+
+    def notice(self, code: str, params: Mapping[str, str] | None = None) -> str:
+        """The one-time notice for some answers (and a clerk's marks): all of it in the address."""
+        query = urlencode(dict(params or {}))
+        return f"/g/{quote(code)}/notice" + (f"?{query}" if query else "")
+
+    def notice_absolute(self, code: str, params: Mapping[str, str] | None = None) -> str:
+        """What the notice's QR code and printed address carry."""
+        return self.public_url.rstrip("/") + Urls.notice(self, code, params)
+
+    def notice_json(self, code: str, params: Mapping[str, str] | None = None) -> str:
+        query = urlencode(dict(params or {}))
+        return f"/g/{quote(code)}/notice.json" + (f"?{query}" if query else "")
+
+    def counter(self, code: str, params: Mapping[str, str] | None = None) -> str:
+        """The clerk's form: mark materials brought, missing or 容缺后补."""
+        query = urlencode(dict(params or {}))
+        return f"/g/{quote(code)}/counter" + (f"?{query}" if query else "")
+
+    def map(self, name: str, coordinates: str) -> str:
+        """A map link for a venue, or "" (no template, or coordinates that do not read)."""
+        if not self.map_template or not coordinates:
+            return ""
+        lat, _sep, lng = coordinates.partition(",")
+        return self.map_template.format(
+            lat=quote(lat.strip()), lng=quote(lng.strip()), name=quote(name, safe="")
+        )
 
     def qr_svg(self, code: str) -> str:
         return f"/g/{quote(code)}/qr.svg"
@@ -113,6 +144,16 @@ class StaticUrls(Urls):
 
     def guide_md(self, code: str) -> str:
         return self._guide_dir(code) + "guide.md"
+
+    def notice(self, code: str, params: Mapping[str, str] | None = None) -> str:
+        """Notices are made by the live site."""
+        return self.public_url.rstrip("/") + Urls.notice(self, code, params)
+
+    def notice_json(self, code: str, params: Mapping[str, str] | None = None) -> str:
+        return self.public_url.rstrip("/") + Urls.notice_json(self, code, params)
+
+    def counter(self, code: str, params: Mapping[str, str] | None = None) -> str:
+        return self.public_url.rstrip("/") + Urls.counter(self, code, params)
 
     def history(self, code: str) -> str:
         """Change history is not exported: link to the live site."""

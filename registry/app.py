@@ -36,7 +36,7 @@ from registry.vocab import jinja_globals
 from registry.web.admin import AdminController
 from registry.web.api import ApiController
 from registry.web.auth import AuthController, csrf_config, session_config, stores
-from registry.web.channels import ChannelController
+from registry.web.channels import ChannelController, NoticeController
 from registry.web.errors import domain_error_handler, http_exception_handler, internal_error_handler
 from registry.web.metrics import MetricsController
 from registry.web.public import PublicController
@@ -120,7 +120,9 @@ def create_app(
     settings = settings or Settings.from_env()
     engine = engine or engine_for(settings)
     bind(engine)
-    urls = Urls(settings.public_url)
+    if not settings.public_url:
+        log.warning("ONETRIP_PUBLIC_URL is not set: QR codes use %s; production must set it", settings.base_url)
+    urls = Urls(settings.base_url, map_template=settings.map_url)
 
     environment = make_environment()
     environment.globals["urls"] = urls
@@ -148,6 +150,7 @@ def create_app(
             PublicController,
             ApiController,
             ChannelController,
+            NoticeController,
             StaffApiController,
             AuthController,
             StaffController,

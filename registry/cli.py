@@ -70,6 +70,16 @@ def _listening_sockets(host: str | None, port: int) -> list[socket.socket]:
     return sockets
 
 
+def served_public_url(host: str | None, port: int) -> str:
+    """The base URL of a server listening on `host` (None, "::" or "0.0.0.0": every address, so
+    the machine's own name) and `port`."""
+    if host in (None, "", "::", "0.0.0.0"):
+        host = socket.gethostname() or "localhost"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}" if port != 80 else f"http://{host}"
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -78,6 +88,16 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         f"[{s.getsockname()[0]}]" if s.family == socket.AF_INET6 else s.getsockname()[0] for s in sockets
     )
     print(_("onetrip 正在监听 http://localhost:{port}/ （{where}）", port=args.port, where=where))
+    if not settings.public_url:
+        # QR codes and printed addresses must reach this server: follow where it listens.
+        os.environ["ONETRIP_PUBLIC_URL"] = served_public_url(args.host, args.port)
+        print(
+            _(
+                "警告：未设置 ONETRIP_PUBLIC_URL，二维码和打印地址暂用 {url}；正式部署必须设置为对外公开的网址。",
+                url=os.environ["ONETRIP_PUBLIC_URL"],
+            ),
+            file=sys.stderr,
+        )
     config = uvicorn.Config("registry.app:create_app", factory=True, proxy_headers=True, log_level="info")
     uvicorn.Server(config).run(sockets=sockets)
     return 0

@@ -11,6 +11,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE = PROJECT_ROOT / "var" / "onetrip.sqlite"
+FALLBACK_PUBLIC_URL = "http://localhost:8000"  # only where no server says where it listens
 
 
 def _setting(default: object, help: str, env: str):
@@ -26,9 +27,17 @@ class Settings:
         "ONETRIP_DATABASE_URL",
     )
     public_url: str = _setting(
-        "http://localhost:8000",
-        "The public base URL of the site; QR codes and printed addresses use it.",
+        "",
+        "The public base URL of the site; QR codes and printed addresses use it. Empty: the address "
+        "`onetrip serve` listens on (`http://HOST:PORT`), with a warning at start — production must "
+        "set it.",
         "ONETRIP_PUBLIC_URL",
+    )
+    map_url: str = _setting(
+        "",
+        "Map link for a venue's coordinates, e.g. `https://map.example.cn/?lat={lat}&lng={lng}&name={name}`; "
+        "empty = no map links (the halls' networks are closed: use a map the city runs).",
+        "ONETRIP_MAP_URL",
     )
     seeds_dir: str = _setting(
         str(PROJECT_ROOT / "seeds"),
@@ -73,6 +82,11 @@ class Settings:
             else:
                 values[f.name] = raw
         return cls(**values)
+
+    @property
+    def base_url(self) -> str:
+        """The public base URL in use: the setting, else the default port on this machine."""
+        return self.public_url or FALLBACK_PUBLIC_URL
 
     @property
     def is_postgres(self) -> bool:

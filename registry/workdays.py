@@ -37,6 +37,7 @@ import chinese_calendar
 
 from guides.clock import CHINA
 from guides.i18n import _
+from guides.venues import DayFacts
 from registry.errors import DomainError, FieldError, ValidationError
 from registry.settings import PROJECT_ROOT
 
@@ -174,6 +175,24 @@ class Calendar:
                 return _("调休上班日（{name}）", name=label) if label else _("调休上班日")
             return _("工作日")
         return _("周末") if weekend else _("工作日")
+
+    def holiday_name(self, day: date) -> str:
+        """The statutory holiday `day` falls in (“国庆节”), or "" (a working day or a weekend)."""
+        self._require(day)
+        listed = self.days.get(day)
+        if listed is not None:
+            return listed.note or _("节假日") if listed.kind == "holiday" else ""
+        if _package_covers(day.year):
+            is_holiday, name = chinese_calendar.get_holiday_detail(day)
+            if is_holiday and name:
+                return HOLIDAY_NAMES.get(name, name)
+        return ""
+
+    def add_workdays(self, day: date, n: int) -> date:
+        """The `n`th working day after `day` (`day` itself when n is 0)."""
+        for _i in range(n):
+            day = self.next_workday_after(day)
+        return day
 
     def next_workday_after(self, day: date) -> date:
         """The first working day strictly after `day`; CalendarGapError on reaching an uncovered year."""
@@ -384,3 +403,12 @@ def _entry_date(value: object, path: str, errors: list[FieldError]) -> date | No
         return None
     errors.append(FieldError(path, _("必填：日期 YYYY-MM-DD")))
     return None
+
+
+def day_facts(calendar: Calendar, day: date) -> DayFacts | None:
+    """What a venue's opening hours need to know about `day`; None when the calendar does not
+    cover its year (the page then shows the weekly hours alone, never a guess)."""
+    try:
+        return DayFacts(day, calendar.is_workday(day), calendar.holiday_name(day))
+    except CalendarGapError:
+        return None

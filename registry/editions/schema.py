@@ -17,6 +17,7 @@ from msgspec import Struct
 
 from guides.i18n import _
 from guides.situations import parse_when
+from guides.venues import hours_errors
 from guides.snapshot import (
     F,
     AcceptanceStandard,
@@ -150,6 +151,9 @@ def content_rule_errors(c: EditionContent, *, complete: bool = True) -> list[Fie
     if c.case_kind == "承诺件" and c.promised_days == 0:
         fail("case_kind", _("承诺件应写明承诺办结时限（大于 0 个工作日）"))
     errors.extend(situation_errors(c))
+    for i, v in enumerate(c.venues):
+        for name, message in hours_errors(v):
+            fail(f"venues[{i}].{name}", message)
     seen: dict[str, int] = {}
     for i, m in enumerate(c.materials):
         where = f"materials[{i}]"

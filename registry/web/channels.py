@@ -14,13 +14,19 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
+import json
+
 from guides import Guide
-from guides.channels import CHANNELS, context_for
+from guides.channels import CHANNELS, context_for, notice_context, notice_params
+from guides.clock import local_today
 from guides.i18n import _
+from guides.situations import build_notice, read_answers, read_marks
 from guides.urls import Urls
 from registry.reads.public import PublicReads
+from registry.web.deps import calendar, now
 from registry.web.public import GoneException
 from registry.web.rendering import cached_response, etag_for, render
+from registry.workdays import CalendarGapError
 
 # How long caches may keep each byte channel, and what its ETag is. A QR code encodes only the
 # stable address: its bytes never change, so caches may keep it for a year. A guide's documents
@@ -141,3 +147,88 @@ class ChannelController(Controller):
     ) -> Response:
         guide, fingerprint = await _published(reads, code)
         return _page(request, reads, "print", guide, fingerprint, urls)
+
+
+def _notice(request: Request, guide: Guide):
+    """The notice for the answers (and marks) in the query; anything unknown is ignored."""
+    query = {k: v for k, v in request.query_params.items()}
+    answers = read_answers(query, guide.situations)
+    marks = read_marks(query, guide.materials)
+    notice = build_notice(guide, answers, marks)
+    return notice, notice_params(notice)
+
+
+class NoticeController(Controller):
+    """情形引导 and the one-time notice: `/g/{code}/notice?{question}={option}…` (HTML, A4),
+    `/g/{code}/notice.json` (the same list as data) and `/g/{code}/counter` (the clerk's form).
+    Everything is in the address: nothing is stored, and the QR code reproduces the notice."""
+
+    include_in_schema = False
+    path = "/g"
+
+    @get("/{code:str}/notice", name="guide_notice")
+    async def notice(
+        self,
+        request: Request,
+        reads: NamedDependency[PublicReads],
+        code: FromPath[str],
+        urls: NamedDependency[Urls],
+    ) -> Response:
+        guide, fingerprint = await _published(reads, code)
+        notice, params = _notice(request, guide)
+        key = ("notice", fingerprint, tuple(params.items()))
+        body = reads.documents.get(key)
+        if body is None:
+            body = reads.documents.put(
+                key, render(request, "guides/notice.html", notice_context(notice, fingerprint, urls, params))
+            )
+        headers = {"X-Content-Fingerprint": fingerprint, "Cache-Control": A_WHILE}
+        return cached_response(request, body, etag=etag_for(*map(str, key)), headers=headers)
+
+    @get("/{code:str}/notice.json", name="guide_notice_json")
+    async def notice_json(
+        self,
+        request: Request,
+        reads: NamedDependency[PublicReads],
+        code: FromPath[str],
+        urls: NamedDependency[Urls],
+    ) -> Response:
+        guide, fingerprint = await _published(reads, code)
+        notice, params = _notice(request, guide)
+        data = {**notice.to_dict(urls.notice_absolute(guide.code, params)), "fingerprint": fingerprint}
+        body = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        headers = {"X-Content-Fingerprint": fingerprint, "Cache-Control": A_WHILE}
+        return cached_response(
+            request,
+            body,
+            etag=etag_for("notice.json", fingerprint, repr(sorted(params.items()))),
+            media_type="application/json",
+            headers=headers,
+        )
+
+    @get("/{code:str}/counter", name="guide_counter", cache=False)
+    async def counter(
+        self,
+        request: Request,
+        reads: NamedDependency[PublicReads],
+        code: FromPath[str],
+        urls: NamedDependency[Urls],
+    ) -> Response:
+        guide, fingerprint = await _published(reads, code)
+        notice, _params = _notice(request, guide)
+        today = local_today(now(request))
+        defaults = {}
+        for m in guide.materials:
+            if m.deferrable:
+                try:
+                    due = calendar().add_workdays(today, m.defer_days or 5)
+                except CalendarGapError:
+                    continue
+                defaults[m.code] = due.isoformat()
+        context = {
+            **context_for(CHANNELS["print"], guide, fingerprint, urls),
+            "notice": notice,
+            "answers": notice.answers,
+            "defaults": defaults,
+        }
+        return cached_response(request, render(request, "guides/counter.html", context))

@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from guides.channels import CHANNELS, guide_context
+from guides.clock import local_today
 from guides.i18n import _
 from guides.urls import Urls
 from registry import queries
@@ -18,7 +19,9 @@ from registry.reads.public import Overview, PublicReads
 from registry.settings import Settings
 from registry.web.feed import atom_feed
 from registry.web.params import item_filter
+from registry.web.deps import calendar, now
 from registry.web.rendering import cached_response, etag_for, render
+from registry.workdays import day_facts
 
 
 class GoneException(HTTPException):
@@ -129,6 +132,8 @@ class PublicController(Controller):
         if found.status == "withdrawn":
             raise GoneException(_("服务事项“{name}”（{code}）已取消，不再办理。", name=guide.name, code=code))
         coming = await reads.scheduled_guide(code)
+        today = local_today(now(request))
+        facts = day_facts(calendar(), today)  # "今天 10:00–19:30" / "今天休息（国庆节）"
 
         async def context() -> dict:
             announcement = None
@@ -142,6 +147,7 @@ class PublicController(Controller):
                 **CHANNELS["hall"].extra_context(guide, found.fingerprint, urls),
                 "announcement": announcement,
                 "outdated": await _outdated_paper(code, v, guide.version),
+                "today_facts": facts,
             }
 
         headers = {"X-Content-Fingerprint": found.fingerprint, "Cache-Control": "public, max-age=60"}
@@ -150,7 +156,7 @@ class PublicController(Controller):
             return cached_response(
                 request, render(request, "guides/hall.html", await context()), headers=headers
             )
-        key = ("hall", found.fingerprint, found.scheduled_fingerprint or "")
+        key = ("hall", found.fingerprint, found.scheduled_fingerprint or "", today.isoformat())
         body = reads.documents.get(key)
         if body is None:
             body = reads.documents.put(key, render(request, "guides/hall.html", await context()))

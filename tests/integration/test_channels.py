@@ -146,8 +146,10 @@ async def test_hall_page_embeds_json_ld_and_links_every_channel(small_client):
     }
     assert data["areaServed"]["name"] == "乌鲁木齐市"
     assert data["subjectOf"]["identifier"]["value"] == fp
-    links = {a["class"][0]: a["href"] for a in page.select(".guide-links a")}
+    links = {a["class"][0]: a["href"] for a in page.select(".guide-links a, .site-footer a[class]")}
     assert links["guide-print"] == f"/g/{CODE}/print"
+    # open data is for machines: it sits in the footer, not among the citizen's links
+    assert not page.select(".guide-links .guide-json, .guide-links .guide-md")
     assert links["guide-json"] == f"/g/{CODE}/guide.json"
     assert links["guide-md"] == f"/g/{CODE}/guide.md"
     for href in (links["guide-print"], links["guide-json"], links["guide-md"], links["guide-qr"]):

@@ -36,7 +36,12 @@ async def test_guide_shows_facts_and_fingerprint(small_client):
     article = page.select_one("article.guide")
     fingerprint = article["data-fingerprint"]
     assert len(fingerprint) == 64
-    assert page.select_one(".guide-meta code").get_text() == fingerprint
+    # citizens compare a short 校验码 (the fingerprint's first 8 hex digits), explained beside it
+    assert page.select_one(".guide-meta code.check-code").get_text() == (
+        f"{fingerprint[:4].upper()}-{fingerprint[4:8].upper()}"
+    )
+    assert fingerprint not in page.select_one(".guide-meta").get_text()
+    assert "校验码相同" in page.select_one(".check-note").get_text()
     facts = page.select_one(".facts").get_text(" ", strip=True)
     assert "0 次" in facts and "3 个工作日" in facts and "不收费" in facts
     assert page.select_one(".tag-waive") is not None  # 居民身份证 can be waived

@@ -165,7 +165,9 @@ def test_static_urls_are_relative_and_mirror_every_method():
     live = {n for n in dir(Urls) if not n.startswith("_") and callable(getattr(Urls, n))}
     overridden = {n for n in live if getattr(StaticUrls, n) is not getattr(Urls, n)}
     # every site path has a relative twin; absolute addresses are the same everywhere
-    assert live - overridden == {"guide_absolute", "guide_printed"}
+    assert live - overridden == {"guide_absolute", "guide_printed", "notice_absolute", "map"}
+    # notices are made by the live site: a static page links there
+    assert site.notice("X", {"agent": "yes"}) == "https://zwfw.example.cn/g/X/notice?agent=yes"
 
 
 def test_live_urls_for_every_channel():
