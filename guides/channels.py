@@ -154,9 +154,7 @@ CHANNELS: Mapping[str, Channel] = MappingProxyType(
 )
 
 
-def notice_context(
-    notice: Notice, fingerprint: str, urls: Urls, params: Mapping[str, str]
-) -> dict[str, Any]:
+def notice_context(notice: Notice, fingerprint: str, urls: Urls, params: Mapping[str, str]) -> dict[str, Any]:
     """What the one-time notice page gets: the notice, its own address and QR code."""
     guide = notice.guide
     address = urls.notice_absolute(guide.code, params)

@@ -22,7 +22,9 @@ from guides.i18n import _
 from guides.snapshot import Fee, Guide, GuideMaterial, Situation, Step
 
 _SPLIT = re.compile(r"[;；,，\s]+")
-_TERM = re.compile(r"([a-z0-9][a-z0-9-]{0,31})=([a-z0-9][a-z0-9-]{0,31}(?:/[a-z0-9][a-z0-9-]{0,31})*)", re.ASCII)
+_TERM = re.compile(
+    r"([a-z0-9][a-z0-9-]{0,31})=([a-z0-9][a-z0-9-]{0,31}(?:/[a-z0-9][a-z0-9-]{0,31})*)", re.ASCII
+)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 Mark = Literal["brought", "missing", "deferred"]

@@ -199,7 +199,12 @@ class Situation(Struct, frozen=True, forbid_unknown_fields=True):
     question: Annotated[str, F("问题", min_length=1, max_length=200)]
     options: Annotated[
         tuple[SituationOption, ...],
-        F("选项", max_length=12, help="每项“编码=文字”，用“；”分隔", example="self=本人办理；agent=委托他人办理"),
+        F(
+            "选项",
+            max_length=12,
+            help="每项“编码=文字”，用“；”分隔",
+            example="self=本人办理；agent=委托他人办理",
+        ),
     ] = ()
     help: Annotated[str, F("说明", max_length=500)] = ""
 
@@ -346,7 +351,15 @@ class GuideContent(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
         ),
     ] = ()
     basic_code: Annotated[
-        str, F("基本编码", max_length=12, since=2, help="国家事项基本编码，12 位数字", example="000105001000", width=14)
+        str,
+        F(
+            "基本编码",
+            max_length=12,
+            since=2,
+            help="国家事项基本编码，12 位数字",
+            example="000105001000",
+            width=14,
+        ),
     ] = ""
     implementation_code: Annotated[
         str,
@@ -359,7 +372,8 @@ class GuideContent(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
         ),
     ] = ""
     case_kind: Annotated[
-        Literal["", "即办件", "承诺件"], F("办件类型", since=2, help="即办件或承诺件", example="承诺件", width=10)
+        Literal["", "即办件", "承诺件"],
+        F("办件类型", since=2, help="即办件或承诺件", example="承诺件", width=10),
     ] = ""
     handling_forms: Annotated[
         tuple[Literal["窗口办理", "网上办理", "快递申请"], ...],
@@ -390,7 +404,8 @@ class GuideContent(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
         str, F("数量限制", max_length=200, since=2, help="有数量限制的写明限制，否则留空或“无”", width=16)
     ] = ""
     intermediary: Annotated[
-        str, F("中介服务", max_length=500, since=2, help="需要的中介服务（名称、是否收费），无则留空", width=20)
+        str,
+        F("中介服务", max_length=500, since=2, help="需要的中介服务（名称、是否收费），无则留空", width=20),
     ] = ""
     special_procedures: Annotated[
         tuple[SpecialProcedure, ...],
@@ -508,4 +523,3 @@ def canonical_json(guide: Guide) -> bytes:
 def fingerprint(guide: Guide) -> str:
     """SHA-256 of the canonical JSON, hex."""
     return hashlib.sha256(canonical_json(guide)).hexdigest()
-

@@ -52,7 +52,13 @@ def hours_errors(v: Venue) -> list[tuple[str, str]]:
             errors.append((name, _("时间应写作 HH:MM，如 10:00")))
     if bool(v.opens) != bool(v.closes):
         errors.append(("closes", _("上班时间和下班时间应同时填写")))
-    if v.opens and v.closes and _TIME.fullmatch(v.opens) and _TIME.fullmatch(v.closes) and v.opens >= v.closes:
+    if (
+        v.opens
+        and v.closes
+        and _TIME.fullmatch(v.opens)
+        and _TIME.fullmatch(v.closes)
+        and v.opens >= v.closes
+    ):
         errors.append(("closes", _("下班时间应晚于上班时间")))
     if v.lunch and not _SPAN.fullmatch(v.lunch):
         errors.append(("lunch", _("午休应写作 HH:MM-HH:MM，如 14:00-15:30")))
@@ -61,7 +67,9 @@ def hours_errors(v: Venue) -> list[tuple[str, str]]:
             exceptions_of(v.exceptions)
         except ValueError:
             errors.append(("exceptions", _("特殊安排应写作“YYYY-MM-DD=休息”或“YYYY-MM-DD=HH:MM-HH:MM”")))
-    if v.coordinates and not re.fullmatch(r"-?[0-9]{1,2}(\.[0-9]+)?,\s*-?[0-9]{1,3}(\.[0-9]+)?", v.coordinates):
+    if v.coordinates and not re.fullmatch(
+        r"-?[0-9]{1,2}(\.[0-9]+)?,\s*-?[0-9]{1,3}(\.[0-9]+)?", v.coordinates
+    ):
         errors.append(("coordinates", _("坐标应写作“纬度,经度”，如 43.8256,87.6168")))
     return errors
 
@@ -86,7 +94,7 @@ def weekly_hours(v: Venue) -> str:
 
 
 def hours_today(v: Venue, facts: DayFacts | None) -> str:
-    """"今天 10:00–19:30（14:00–15:30 午休）" or "今天休息（国庆节）"; "" when the venue has no
+    """ "今天 10:00–19:30（14:00–15:30 午休）" or "今天休息（国庆节）"; "" when the venue has no
     hours as data or the calendar does not know the day."""
     if facts is None or not v.opens:
         return ""

@@ -121,7 +121,9 @@ def create_app(
     engine = engine or engine_for(settings)
     bind(engine)
     if not settings.public_url:
-        log.warning("ONETRIP_PUBLIC_URL is not set: QR codes use %s; production must set it", settings.base_url)
+        log.warning(
+            "ONETRIP_PUBLIC_URL is not set: QR codes use %s; production must set it", settings.base_url
+        )
     urls = Urls(settings.base_url, map_template=settings.map_url)
 
     environment = make_environment()

@@ -93,7 +93,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         os.environ["ONETRIP_PUBLIC_URL"] = served_public_url(args.host, args.port)
         print(
             _(
-                "警告：未设置 ONETRIP_PUBLIC_URL，二维码和打印地址暂用 {url}；正式部署必须设置为对外公开的网址。",
+                "警告：未设置 ONETRIP_PUBLIC_URL，二维码和打印地址暂用 {url}；"
+                "正式部署必须设置为对外公开的网址。",
                 url=os.environ["ONETRIP_PUBLIC_URL"],
             ),
             file=sys.stderr,

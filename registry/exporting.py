@@ -47,7 +47,12 @@ async def export_site(out_dir: Path, settings: Settings, progress: Progress | No
     units = await departments()
     # Rendering and writing files is blocking work: keep it off the event loop.
     return await asyncio.to_thread(
-        export, guides, units, out_dir, Urls(settings.base_url, map_template=settings.map_url), progress=progress
+        export,
+        guides,
+        units,
+        out_dir,
+        Urls(settings.base_url, map_template=settings.map_url),
+        progress=progress,
     )
 
 

@@ -106,6 +106,8 @@ def _part_value(key: str, name: str, text: str) -> Any:
     if spec.kind == "records":
         return text_entries(text, spec)
     return [a for a in re.split(r"[、,，\s]+", text) if a]
+
+
 _KINDS = {
     "text": "text",
     "choice": "text",
@@ -415,8 +417,7 @@ def encode_list(key: str, entries: Sequence[Any]) -> str:
     if key == "fees" and not entries:
         return NO_FEES[0]
     return "\n".join(
-        _join([_part_text(key, name, getattr(e, name)) for name, _label in LINE_PARTS[key]])
-        for e in entries
+        _join([_part_text(key, name, getattr(e, name)) for name, _label in LINE_PARTS[key]]) for e in entries
     )
 
 

@@ -17,11 +17,10 @@ from msgspec import Struct
 
 from guides.i18n import _
 from guides.situations import parse_when
-from guides.venues import hours_errors
 from guides.snapshot import (
-    F,
     AcceptanceStandard,
     DeferDays,
+    F,
     FillGuide,
     GuideContent,
     MaterialForm,
@@ -30,6 +29,7 @@ from guides.snapshot import (
     Source,
     When,
 )
+from guides.venues import hours_errors
 from registry.errors import FieldError, ValidationError
 from registry.inputs import FieldSpec, fields_of, read
 
@@ -148,8 +148,6 @@ def content_rule_errors(c: EditionContent, *, complete: bool = True) -> list[Fie
             fail("implementation_code", _("实施编码的后 12 位应与基本编码一致"))
     if c.case_kind == "即办件" and c.promised_days != 0:
         fail("case_kind", _("即办件的承诺办结时限应为 0（即办）"))
-    if c.case_kind == "承诺件" and c.promised_days == 0:
-        fail("case_kind", _("承诺件应写明承诺办结时限（大于 0 个工作日）"))
     errors.extend(situation_errors(c))
     for i, v in enumerate(c.venues):
         for name, message in hours_errors(v):

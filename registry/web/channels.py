@@ -8,13 +8,12 @@ a 404, withdrawn items a 410, exactly as on the hall page.
 from __future__ import annotations
 
 import hashlib
+import json
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-
-import json
 
 from guides import Guide
 from guides.channels import CHANNELS, context_for, notice_context, notice_params
@@ -151,7 +150,7 @@ class ChannelController(Controller):
 
 def _notice(request: Request, guide: Guide):
     """The notice for the answers (and marks) in the query; anything unknown is ignored."""
-    query = {k: v for k, v in request.query_params.items()}
+    query = dict(request.query_params.items())
     answers = read_answers(query, guide.situations)
     marks = read_marks(query, guide.materials)
     notice = build_notice(guide, answers, marks)

@@ -17,9 +17,9 @@ from registry.diff import diff_guides
 from registry.inputs import Invalid, parse_int
 from registry.reads.public import Overview, PublicReads
 from registry.settings import Settings
+from registry.web.deps import calendar, now
 from registry.web.feed import atom_feed
 from registry.web.params import item_filter
-from registry.web.deps import calendar, now
 from registry.web.rendering import cached_response, etag_for, render
 from registry.workdays import day_facts
 
