@@ -202,6 +202,8 @@ def _value(v: Any) -> str:
         return json.dumps(v.isoformat())
     if isinstance(v, list):
         return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, dict):  # an inline table (a question's options)
+        return "{ " + ", ".join(f"{k} = {_value(x)}" for k, x in v.items()) + " }"
     raise TypeError(f"cannot write {type(v)} to TOML")
 
 

@@ -146,8 +146,6 @@ def content_rule_errors(c: EditionContent, *, complete: bool = True) -> list[Fie
             )
         elif c.implementation_code[-12:] != c.basic_code:
             fail("implementation_code", _("实施编码的后 12 位应与基本编码一致"))
-    if c.case_kind == "即办件" and c.promised_days != 0:
-        fail("case_kind", _("即办件的承诺办结时限应为 0（即办）"))
     errors.extend(situation_errors(c))
     for i, v in enumerate(c.venues):
         for name, message in hours_errors(v):
