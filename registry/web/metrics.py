@@ -23,7 +23,7 @@ from registry.web.errors import BadRequest
 from registry.web.rendering import cached_response, render
 
 
-def _as_of(request: Request, value: str | None) -> date:
+def as_of_date(request: Request, value: str | None) -> date:
     """The `as_of` date asked for, or Beijing's today."""
     if not value:
         return local_today(now(request))
@@ -70,7 +70,7 @@ class MetricsController(Controller):
     async def dashboard(
         self, request: Request, reads: NamedDependency[PublicReads], as_of: FromQuery[str | None] = None
     ) -> Response[bytes]:
-        day = _as_of(request, as_of)
+        day = as_of_date(request, as_of)
         body = await reads.page(("metrics", day), lambda: self._dashboard(request, reads, day))
         return cached_response(request, body)
 
@@ -112,7 +112,7 @@ class MetricsController(Controller):
     async def export_xlsx(
         self, request: Request, reads: NamedDependency[PublicReads], as_of: FromQuery[str | None] = None
     ) -> Response[bytes]:
-        report = await cached_report(reads, _as_of(request, as_of))
+        report = await cached_report(reads, as_of_date(request, as_of))
         sheet = spreadsheets.SheetSpec(
             title=_("统计"),
             headers=metrics.TABLE_HEADERS,
@@ -127,7 +127,7 @@ class MetricsController(Controller):
     async def export_csv(
         self, request: Request, reads: NamedDependency[PublicReads], as_of: FromQuery[str | None] = None
     ) -> Response[bytes]:
-        report = await cached_report(reads, _as_of(request, as_of))
+        report = await cached_report(reads, as_of_date(request, as_of))
         data = spreadsheets.csv_bytes(metrics.TABLE_HEADERS, metrics.table_rows(report))
         return _download(data, spreadsheets.CSV_MEDIA_TYPE, report, "csv")
 
@@ -139,7 +139,7 @@ class MetricsController(Controller):
         code: FromPath[str],
         as_of: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        day = _as_of(request, as_of)
+        day = as_of_date(request, as_of)
         report = await cached_report(reads, day)
         result = report.unit(code)
         if result is None:
