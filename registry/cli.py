@@ -31,12 +31,19 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
-    from registry.seeding import SeedError, load_seeds
+    from registry.seeding import SeedError, apply_seeds, read_seeds
 
     _engine(settings)
     root = Path(args.dir or settings.seeds_dir)
+
+    def progress(done: int, total: int) -> None:
+        print(_("写入事项 {done}/{total}", done=done, total=total), file=sys.stderr, flush=True)
+
     try:
-        report = asyncio.run(load_seeds(root, update=args.update))
+        bundle = read_seeds(root)
+        if len(bundle.items) >= 5000:
+            print(_("已检查 {n} 个事项，开始写入", n=len(bundle.items)), file=sys.stderr, flush=True)
+        report = asyncio.run(apply_seeds(bundle, update=args.update, progress=progress))
     except SeedError as exc:
         print(_("种子数据有误，未写入任何内容："), file=sys.stderr)
         for problem in exc.problems:

@@ -8,6 +8,7 @@ republished as a new edition with `update=True`).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -102,11 +103,22 @@ class SeedTarget(Struct, frozen=True, forbid_unknown_fields=True):
 
 @dataclass(frozen=True, slots=True)
 class SeedItem:
+    """A checked seed item. Its content is kept packed (compressed JSON, about a fifth of the
+    objects' size) so that 100 000 items fit in memory between checking and writing."""
+
     code: str
     department: str
     item_type: str
-    content: EditionContent
+    packed: bytes
     file: str
+
+    @classmethod
+    def of(cls, code: str, department: str, item_type: str, content: EditionContent, file: str) -> SeedItem:
+        return cls(code, department, item_type, zlib.compress(msgspec.json.encode(content), 1), file)
+
+    @property
+    def content(self) -> EditionContent:
+        return msgspec.json.decode(zlib.decompress(self.packed), type=EditionContent)
 
 
 @dataclass
@@ -315,7 +327,7 @@ def read_seeds(root: Path) -> SeedBundle:
                         _("法律依据中没有“{v}”", v=ref.document),
                     )
                 )
-        bundle.items.append(SeedItem(code, department, item_type, content, file))
+        bundle.items.append(SeedItem.of(code, department, item_type, content, file))
 
     seen_targets: dict[str, str] = {}
     for file, entry, data in _entries(root, "targets", "target", problems):
@@ -418,15 +430,16 @@ async def apply_seeds(
         }
         batch: list[NewSeed] = []
         for done, seed in enumerate(bundle.items, start=1):
-            if progress is not None and done % 1000 == 0:
+            if progress is not None and done % 10_000 == 0:
                 progress(done, len(bundle.items))
             dept = departments[seed.department]
             ref = department_ref(dept)
             existing = items.get(seed.code)
-            published_at = historical(now, seed.content.effective_at)
-            if existing is None and seed.content.effective_at <= local_today(published_at):
+            content = seed.content
+            published_at = historical(now, content.effective_at)
+            if existing is None and content.effective_at <= local_today(published_at):
                 # In force already: published in bulk, BATCH items per round trip.
-                batch.append(NewSeed(seed.code, seed.item_type, dept["id"], ref, seed.content, published_at))
+                batch.append(NewSeed(seed.code, seed.item_type, dept["id"], ref, content, published_at))
                 if len(batch) == BATCH:
                     await publish_new_seeds(batch, catalogue=catalogue, ids=ids, now=now)
                     batch = []
@@ -441,7 +454,7 @@ async def apply_seeds(
                 await publish_seed(
                     item=await store.item_row(seed.code),
                     version=1,
-                    content=seed.content,
+                    content=content,
                     catalogue=catalogue,
                     ids=ids,
                     now=published_at,
@@ -449,13 +462,13 @@ async def apply_seeds(
                 report.count("created", "items")
                 continue
             current = await _current(existing["current_edition"])
-            if current is not None and _same(current, seed, ref, catalogue):
+            if current is not None and _same(current, seed, content, ref, catalogue):
                 report.count("unchanged", "items")
             elif update:
                 await publish_seed(
                     item=await store.item_row(seed.code, lock=True),
                     version=await store.next_version(existing["id"]),
-                    content=seed.content,
+                    content=content,
                     catalogue=catalogue,
                     ids=ids,
                     now=now,
@@ -482,14 +495,16 @@ async def _current(edition_id: int | None) -> Guide | None:
     return Guide.from_json(row["snapshot"]) if row and row["snapshot"] else None
 
 
-def _same(current: Guide, seed: SeedItem, ref: DepartmentRef, catalogue: Catalogue) -> bool:
+def _same(
+    current: Guide, seed: SeedItem, content: EditionContent, ref: DepartmentRef, catalogue: Catalogue
+) -> bool:
     """Would publishing the seed change what the public sees?"""
     candidate = build_guide(
         code=seed.code,
         item_type=seed.item_type,
         department=ref,
         version=current.version,
-        content=seed.content,
+        content=content,
         catalogue=catalogue,
         published_at=current.published_at,
     )
