@@ -35,6 +35,7 @@ from registry.web.channels import ChannelController
 from registry.web.errors import domain_error_handler, http_exception_handler, internal_error_handler
 from registry.web.metrics import MetricsController
 from registry.web.openapi import JsonSchemaPlugin, SwaggerPage
+from registry.web.params import check_request_input
 from registry.web.public import PublicController
 from registry.web.screen import ScreenAdminController, ScreenController
 from registry.web.security import csp_nonce, security_headers_hook
@@ -181,6 +182,7 @@ def create_app(
             ],
         ),
         before_send=[security_headers_hook(settings)],
+        before_request=check_request_input,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         state=State({"settings": settings}),

@@ -16,6 +16,7 @@ from guides.labels import level_label
 from registry import metrics, spreadsheets
 from registry.errors import FieldError
 from registry.web.errors import BadRequest
+from registry.web.params import parse_int
 
 
 def _as_of(value: str | None) -> date:
@@ -121,9 +122,9 @@ class MetricsController(Controller):
         items = [i for i in report.items if i.department in result.unit.members]
         overrides = {}
         for item in items:
-            raw = request.query_params.get(f"t_{item.code}")
-            if raw not in (None, "") and raw.isdigit() and int(raw) <= 10 and int(raw) != item.trips:
-                overrides[item.code] = int(raw)
+            trips = parse_int(request.query_params.get(f"t_{item.code}"), 0, 10)
+            if trips is not None and trips != item.trips:
+                overrides[item.code] = trips
         what_if = None
         if overrides:
             changed = metrics.compute(

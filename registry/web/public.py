@@ -17,7 +17,7 @@ from registry import queries
 from registry.diff import diff_guides
 from registry.settings import Settings
 from registry.web.feed import atom_feed
-from registry.web.params import item_filter
+from registry.web.params import item_filter, parse_int
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -28,11 +28,12 @@ class GoneException(HTTPException):
 
 async def _outdated_paper(code: str, printed: str | None, current: int) -> dict | None:
     """When a printout older than the current edition is scanned: what has changed since."""
-    if not printed or not printed.isdigit() or int(printed) >= current:
+    version = parse_int(printed, 1)
+    if version is None or version >= current:
         return None
-    since = [e for e in await queries.item_history(code) if e.version_after > int(printed)]
+    since = [e for e in await queries.item_history(code) if e.version_after > version]
     return {
-        "printed": int(printed),
+        "printed": version,
         "current": current,
         "changes": [(e.version_after, e.effective_at, line) for e in reversed(since) for line in e.lines],
     }
