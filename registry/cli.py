@@ -92,7 +92,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         from uvicorn.supervisors import Multiprocess
 
         # N processes on the same sockets; they share sessions and throttling via the database.
-        Multiprocess(config, target=server.run, sockets=sockets).run()
+        Multiprocess(config, sockets=sockets).run()
     else:
         server.run(sockets=sockets)
     return 0

@@ -31,48 +31,38 @@ def fields(response) -> list[str]:
     return [f["field"] for f in response.json()["error"]["fields"]]
 
 
-@pytest.mark.parametrize(
-    ("path", "field"),
-    [
-        ("/api/items?page=²", "page"),
-        ("/api/items?page=99999999999999999999999", "page"),
-        ("/api/items?department=%00", "department"),
-        ("/api/items?department=" + "X" * 2000, "department"),
-        ("/api/items/%00", "code"),
-        ("/api/metrics?level=%00", "level"),
-    ],
-)
-async def test_bad_api_parameters_are_a_400_naming_the_field(small_client, staff, path, field):
-    response = await small_client.get(path)
-    assert response.status_code == 400, response.text
-    assert field in fields(response)
+API_CASES = [
+    ("/api/items?page=²", "page"),
+    ("/api/items?page=99999999999999999999999", "page"),
+    ("/api/items?department=%00", "department"),
+    ("/api/items?department=" + "X" * 2000, "department"),
+    ("/api/items/%00", "code"),
+    ("/api/metrics?level=%00", "level"),
+]
+PAGE_CASES = [
+    "/items?page=²",
+    "/items?department=%00",
+    "/g/%00",
+    f"/g/{CODE}/print?x=%00",
+    "/screen/%00",
+    "/screen/W1/slides?shown=" + "a" * 65,
+    "/metrics?as_of=%00",
+    "/login?next=%00",
+]
+IGNORED = [f"/g/{CODE}?v=²", f"/g/{CODE}?v=99999999999999999999", f"/metrics/unit/SGSJ?t_{CODE}=²"]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/items?page=²",
-        "/items?department=%00",
-        "/g/%00",
-        f"/g/{CODE}/print?x=%00",
-        "/screen/%00",
-        "/screen/W1/slides?shown=" + "a" * 65,
-        "/metrics?as_of=%00",
-        "/login?next=%00",
-    ],
-)
-async def test_bad_page_parameters_are_a_400_page(small_client, staff, path):
-    response = await small_client.get(path)
-    assert response.status_code == 400, response.text[:500]
-    assert "zh-CN" in response.text
-
-
-@pytest.mark.parametrize(
-    "path",
-    [f"/g/{CODE}?v=²", f"/g/{CODE}?v=99999999999999999999", f"/metrics/unit/SGSJ?t_{CODE}=²"],
-)
-async def test_ignorable_parameters_are_ignored(small_client, staff, path):
-    assert (await small_client.get(path)).status_code == 200
+async def test_bad_parameters_are_a_400_naming_the_field(small_client, staff):
+    for path, field in API_CASES:
+        response = await small_client.get(path)
+        assert response.status_code == 400, (path, response.text)
+        assert field in fields(response), path
+    for path in PAGE_CASES:
+        response = await small_client.get(path)
+        assert response.status_code == 400, (path, response.text[:500])
+        assert "zh-CN" in response.text
+    for path in IGNORED:  # a paper's version or a what-if value that makes no sense is ignored
+        assert (await small_client.get(path)).status_code == 200, path
 
 
 async def test_since_beyond_the_integer_range(small_client, staff):
@@ -106,7 +96,7 @@ async def test_nul_in_a_form_field_is_a_400(small_client, staff):
     page = await small_client.get("/staff/screens")
     response = await small_client.post(
         "/staff/screens",
-        data={"_csrf_token": csrf(page), "code": "W2", "name": "a\x00", "interval_seconds": "20", "items": ""},
+        data={"_csrf_token": csrf(page), "code": "W2", "name": "a\x00", "interval_seconds": "20"},
     )
     assert response.status_code == 400
 
