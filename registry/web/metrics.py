@@ -20,6 +20,7 @@ from registry.reads.public import PublicReads
 from registry.vocab import local_today
 from registry.web.deps import now
 from registry.web.errors import BadRequest
+from registry.web.params import parse_int
 from registry.web.rendering import cached_response, render
 
 
@@ -151,9 +152,9 @@ class MetricsController(Controller):
         overrides = {}
         asked = {k for k in request.query_params if k.startswith("t_")}  # "what if", rare
         for item in items if asked else ():
-            raw = request.query_params.get(f"t_{item.code}")
-            if raw not in (None, "") and raw.isdigit() and int(raw) <= 10 and int(raw) != item.trips:
-                overrides[item.code] = int(raw)
+            trips = parse_int(request.query_params.get(f"t_{item.code}"), 0, 10)
+            if trips is not None and trips != item.trips:
+                overrides[item.code] = trips
 
         async def page() -> bytes:
             what_if = None
