@@ -8,21 +8,25 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from guides.clock import local_today
 from registry import screens
 from registry.errors import ValidationError
 from registry.web import params
 from registry.web.auth import staff_guard
-from registry.web.deps import now
+from registry.web.deps import calendar, now
+from registry.workdays import day_facts
 
 POLL_SECONDS = 5
 
 
-def _context(content: screens.ScreenContent) -> dict:
+def _context(content: screens.ScreenContent, request: Request) -> dict:
     return {
         "window": content.window,
         "slides": content.slides,
         "state": content.state,
         "poll_seconds": POLL_SECONDS,
+        "plain": True,  # a wall screen: phone numbers and addresses as text, never links
+        "today_facts": day_facts(calendar(), local_today(now(request))),
     }
 
 
@@ -31,8 +35,8 @@ class ScreenController(Controller):
     include_in_schema = False
 
     @get("/{window:str}", name="screen")
-    async def page(self, window: FromPath[str]) -> Template:
-        return Template("guides/screen.html", context=_context(await screens.screen_content(window)))
+    async def page(self, request: Request, window: FromPath[str]) -> Template:
+        return Template("guides/screen.html", context=_context(await screens.screen_content(window), request))
 
     @get("/{window:str}/slides", name="screen_slides", cache=False)
     async def slides(
@@ -50,7 +54,7 @@ class ScreenController(Controller):
         return HTMXBlockTemplate(
             template_name="guides/screen.html",
             block_name="slides",
-            context=_context(content),
+            context=_context(content, request),
             headers={"ETag": etag, "Cache-Control": "no-cache"},
         )
 

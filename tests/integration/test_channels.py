@@ -15,6 +15,7 @@ from bs4 import BeautifulSoup
 from PIL import Image
 
 from guides import Guide, canonical_json
+from guides.labels import check_code
 from guides.qr import qr_png, qr_svg
 from guides.snapshot import replace
 from registry.db import write_transaction
@@ -168,7 +169,7 @@ async def test_print_page_is_standalone_a4_with_qr_and_fingerprint(small_client)
     assert page.select_one(".site-header, .site-nav, .crumbs") is None
     fp = response.headers["x-content-fingerprint"]
     assert page.select_one("article.guide")["data-fingerprint"] == fp
-    assert page.select_one(".print-foot code").get_text() == fp
+    assert page.select_one(".print-foot code.check-code").get_text() == check_code(fp)
     assert page.select_one(".print-version").get_text() == "第 1 版"
     # Paper carries the stable address plus the printed version (version-aware paper).
     assert page.select_one(".print-address").get_text() == f"{ADDRESS}?v=1"
@@ -253,7 +254,8 @@ async def test_every_channel_shows_the_same_guide_for_every_seeded_item(client):
         assert hall_facts(printed) == from_json, code
         assert hall_facts(slides[from_json[0]]) == from_json, code
         assert markdown_facts(markdown.text) == from_json, code
-        assert printed.select_one(".print-foot code").get_text() == from_json[0], code
+        assert printed.select_one(".print-foot code.check-code").get_text() == check_code(from_json[0]), code
+        assert hall.select_one(".guide-meta .check-code").get_text() == check_code(from_json[0]), code
         ld = json.loads(hall.select_one('script[type="application/ld+json"]').string)
         assert ld["subjectOf"]["identifier"]["value"] == from_json[0], code
         assert {r.headers["x-content-fingerprint"] for r in (printed_response, data, markdown)} == {

@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 
 from guides import Guide, canonical_json, fingerprint
 from guides.channels import CHANNELS, json_ld, render
+from guides.labels import check_code
 from guides.qr import qr_svg
 from guides.snapshot import replace
 from guides.templating import make_environment
@@ -111,7 +112,7 @@ def test_print_page_is_standalone_with_qr_and_open_faq(env, guide):
     assert all(d.has_attr("open") for d in page.select("details.faq"))
     assert page.select(".print-foot svg.qr path")
     foot = page.select_one(".print-foot").get_text(" ", strip=True)
-    assert fp in foot and "第 1 版" in foot and "2026-11-20 10:30" in foot
+    assert check_code(fp) in foot and "第 1 版" in foot and "2026-11-20 10:30" in foot
     assert "https://zwfw.example.cn/g/650100-SGSJ-001" in foot
     sheets = [link["href"] for link in page.select("link[rel=stylesheet]")]
     assert sheets == ["/static/css/site.css", "/static/css/print.css"]
