@@ -15,7 +15,7 @@
     if (!body) return 1;
     var gap = parseFloat(getComputedStyle(body).columnGap) || 0;
     var step = body.clientWidth + gap;
-    return Math.max(1, Math.round((body.scrollWidth + gap) / step));
+    return Math.max(1, Math.ceil((body.scrollWidth + gap) / step - 0.01));
   }
 
   function show() {
