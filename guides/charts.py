@@ -460,7 +460,9 @@ def _svg(kind: str, title: str, desc: str, parts: Iterable[str], height: float) 
         xmlns="http://www.w3.org/2000/svg",
         viewBox=f"0 0 {WIDTH} {_num(height)}",
         width="100%",
-        role="img",
+        # An image may not contain links (axe: nested-interactive): a chart with links to its
+        # units is a labelled group, and the links stay reachable by keyboard.
+        role="group" if "<a " in body else "img",
         cls=f"chart-svg chart-{kind}",
         **{
             "aria-labelledby": f"{ident}-title {ident}-desc",

@@ -405,8 +405,10 @@ def test_an_href_is_escaped_in_its_attribute():
 
 @pytest.mark.parametrize("index", [0, 1, 2])
 def test_chart_is_an_accessible_image_with_chinese_title_and_desc(index):
-    root = parse(all_charts()[index])
-    assert root.get("role") == "img"
+    markup = all_charts()[index]
+    root = parse(markup)
+    # an image may not hold links (axe nested-interactive): a chart with links is a labelled group
+    assert root.get("role") == ("group" if root.find(f".//{NS}a") is not None else "img")
     title, desc = root.find(f"{NS}title"), root.find(f"{NS}desc")
     assert root[0] is title and root[1] is desc  # first children, as SVG asks
     assert root.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
