@@ -24,21 +24,15 @@ def make_environment(extra_dirs: tuple[Path, ...] = ()) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-<<<<<<< HEAD
-    # The web app replaces csp_nonce with a per-response nonce (registry/web/security.py).
     env.globals.update(
         _=_,
         ngettext=ngettext,
-        csp_nonce=lambda: "",
         when_text=when_text,
         hours_today=hours_today,
         weekly_hours=weekly_hours,
         MARKS=MARKS,
         MARK_LABELS=MARK_LABELS,
     )
-=======
-    env.globals.update(_=_, ngettext=ngettext)
->>>>>>> main
     env.filters.update(
         markdown=lambda text: Markup(render_markdown(text)),
         level_label=labels.level_label,

@@ -151,11 +151,7 @@ def create_app(
     environment = make_environment()
     environment.globals["urls"] = urls
     environment.globals.update(jinja_globals())
-<<<<<<< HEAD
     environment.globals["entries_text"] = entries_text
-    environment.globals["csp_nonce"] = csp_nonce
-=======
->>>>>>> main
 
     background: list[asyncio.Task] = []
     reads = PublicReads()

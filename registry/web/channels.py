@@ -25,11 +25,8 @@ from registry.reads.public import PublicReads
 from registry.web.deps import calendar, now
 from registry.web.public import GoneException
 from registry.web.rendering import cached_response, etag_for, render
-<<<<<<< HEAD
-from registry.workdays import CalendarGapError
-=======
 from registry.web.security import allow_inline_styles
->>>>>>> main
+from registry.workdays import CalendarGapError
 
 # How long caches may keep each byte channel, and what its ETag is. A QR code encodes only the
 # stable address: its bytes never change, so caches may keep it for a year. A guide's documents
