@@ -19,7 +19,12 @@ from guides.snapshot import replace
 from registry.access import Actor, PermissionDenied
 from registry.db import write_transaction
 from registry.editions import publication, store
-from registry.editions.schema import EditionContent, content_rule_errors, item_code_error
+from registry.editions.schema import (
+    EditionContent,
+    code_department_error,
+    content_rule_errors,
+    item_code_error,
+)
 from registry.editions.workflow import Action, TransitionError, check
 from registry.errors import DomainError, FieldError, ValidationError
 from registry.tables import Department, Edition, ServiceItem
@@ -134,6 +139,8 @@ async def create_item(
             raise ValidationError([FieldError("department", _("未知的实施主体编码"))])
         if not actor.can_edit(department_code):
             raise PermissionDenied(_("您无权为“{dept}”新增事项。", dept=department["name"]))
+        if (message := code_department_error(code, department_code)) is not None:
+            raise ValidationError([FieldError("code", message)])
         if await ServiceItem.exists().where(ServiceItem.code == code):
             raise ValidationError([FieldError("code", _("事项编码“{c}”已被使用，编码不可重复使用", c=code))])
         await ServiceItem.insert(

@@ -229,6 +229,15 @@ def item_code_error(code: object) -> str | None:
     return None
 
 
+def code_department_error(code: str, department_code: str) -> str | None:
+    """An item code names its implementing body (行政区划-实施主体-序号, e.g. 650100-SGSJ-001), so an
+    editor can reserve codes only within a department of theirs."""
+    parts = code.split("-")
+    if len(parts) < 3 or parts[1] != department_code:
+        return _("事项编码的第二段应为实施主体编码 {d}（如 650100-{d}-001）", d=department_code)
+    return None
+
+
 # The API's item shape (GET /api/items/{code}) carries resolved catalogue entries; a client
 # PUTs the same shape back, so keep only what an edition stores.
 GUIDE_ONLY_KEYS = (

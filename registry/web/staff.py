@@ -11,9 +11,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from guides import Guide
+from guides.i18n import _
 from guides.urls import Urls
 from registry import worklists
-from registry.access import Actor
+from registry.access import Actor, PermissionDenied
 from registry.diff import diff_guides
 from registry.editions import commands, store, workflow
 from registry.editions.schema import CONTENT_FIELDS, content_from_mapping, item_code_error
@@ -53,8 +54,15 @@ async def _preview(code: str, content: Any, moment: datetime) -> Guide:
     )
 
 
+def _may_see_drafts(actor: Actor, item: dict[str, Any]) -> None:
+    """Unpublished drafts are for their department's editors and for reviewers."""
+    if not (actor.can_review or actor.can_edit(item["department.code"])):
+        raise PermissionDenied(_("您无权查看“{dept}”未公开的草稿。", dept=item["department.name"]))
+
+
 async def _edit_context(request: Request, code: str, actor: Actor, **extra: Any) -> dict[str, Any]:
     item = await store.item_row(code)
+    _may_see_drafts(actor, item)
     draft = await store.open_edition(item["id"])
     today = local_today(now(request)).isoformat()
     if "values" not in extra:
@@ -117,6 +125,9 @@ class StaffController(Controller):
     @post("/items/{code:str}", name="staff_save")
     async def save(self, request: Request, code: FromPath[str]) -> Template | Redirect:
         actor = request.state.actor
+        item = await store.item_row(code)
+        if not actor.can_edit(item["department.code"]):  # refused before the content is looked at
+            raise PermissionDenied(_("您无权编辑“{dept}”的事项。", dept=item["department.name"]))
         form = await request.form()
         values = form_to_mapping(form)
         moment = now(request)
@@ -242,6 +253,7 @@ class StaffController(Controller):
     @get("/review/{code:str}", name="staff_review")
     async def review(self, request: Request, code: FromPath[str]) -> Template:
         item = await store.item_row(code)
+        _may_see_drafts(request.state.actor, item)
         edition = await store.open_edition(item["id"])
         before = await store.current_guide(item["id"])
         after = await _preview(code, store.content_of(edition), now(request)) if edition else None

@@ -162,12 +162,36 @@ async def test_inline_validation_errors_in_chinese(small_client, people):
 async def test_page_permissions(small_client, people, who, path, status):
     await login(small_client, who)
     page = await small_client.get("/staff/")
-    data = {"_csrf_token": csrf(page), "name": "改名", "reason": "x"}
-    if "/staff/items/" in path:
-        data = {**form_values(await small_client.get(f"/staff/items/{CODE}")), "name": "改名"}
+    data = {"_csrf_token": csrf(page), "name": "改名", "reason": "x", "lock_version": "0"}
     response = await small_client.post(path, data=data)
     assert response.status_code == status
     assert "zh-CN" in response.text
+
+
+async def test_editors_do_not_see_other_departments_drafts(small_client, people):
+    await login(small_client, "li")  # SGSJ's editor writes a draft nobody else should read yet
+    data = {**form_values(await small_client.get(f"/staff/items/{CODE}")), "summary": "尚未公开的草稿内容"}
+    assert (await small_client.post(f"/staff/items/{CODE}", data=data)).status_code in (200, 302, 303)
+    await small_client.post("/logout", data={"_csrf_token": csrf(await small_client.get("/staff/"))})
+
+    await login(small_client, "wang")  # an editor of another department
+    for path in (f"/staff/items/{CODE}", f"/staff/review/{CODE}"):
+        response = await small_client.get(path)
+        assert response.status_code == 403
+        assert "尚未公开的草稿内容" not in response.text
+
+
+async def test_editors_reserve_codes_only_within_their_departments(small_client, people):
+    await login(small_client, "li")  # an editor of SGSJ
+    page = await small_client.get("/staff/new")
+    base = {"_csrf_token": csrf(page), "name": "新事项", "department": "SGSJ", "item_type": "行政许可"}
+    taken = await small_client.post("/staff/new", data={**base, "code": "650100-SGSZ-901"})
+    assert taken.status_code == 400
+    assert "实施主体编码 SGSJ" in BeautifulSoup(taken.text, "html.parser").get_text()
+    assert (await small_client.get("/g/650100-SGSZ-901")).status_code == 404
+    ok = await small_client.post("/staff/new", data={**base, "code": "650100-SGSJ-901"})
+    assert ok.status_code in (200, 302, 303)
+    assert (await small_client.get("/staff/items/650100-SGSJ-901")).status_code == 200
 
 
 async def test_two_editors_saving_the_same_draft_see_a_conflict(small_client, second_client, people):
