@@ -98,6 +98,27 @@ class Urls:
     def static(self, path: str) -> str:
         return f"/static/{path}"
 
+    def metrics(self, **params: object) -> str:
+        return "/metrics" + _query(params)
+
+    def metrics_unit(self, code: str, **params: object) -> str:
+        return f"/metrics/unit/{quote(code)}" + _query(params)
+
+    def metrics_export(self, extension: str, **params: object) -> str:
+        return f"/metrics/export.{extension}" + _query(params)
+
+    def api_metrics(self, **params: object) -> str:
+        return "/api/metrics" + _query(params)
+
+    def feed(self) -> str:
+        return "/changes.atom"
+
+    def api_docs(self) -> str:
+        return "/schema"
+
+    def screen_slides(self, window: str) -> str:
+        return f"/screen/{quote(window)}/slides"
+
 
 @dataclass(frozen=True, slots=True)
 class StaticUrls(Urls):
@@ -167,3 +188,30 @@ class StaticUrls(Urls):
 
     def static(self, path: str) -> str:
         return f"{self.root}static/{path}"
+
+    # Pages only the live site has: an exported page links to them there.
+    def metrics(self, **params: object) -> str:
+        return self.public_url.rstrip("/") + Urls.metrics(self, **params)
+
+    def metrics_unit(self, code: str, **params: object) -> str:
+        return self.public_url.rstrip("/") + Urls.metrics_unit(self, code, **params)
+
+    def metrics_export(self, extension: str, **params: object) -> str:
+        return self.public_url.rstrip("/") + Urls.metrics_export(self, extension, **params)
+
+    def api_metrics(self, **params: object) -> str:
+        return self.public_url.rstrip("/") + Urls.api_metrics(self, **params)
+
+    def feed(self) -> str:
+        return self.public_url.rstrip("/") + Urls.feed(self)
+
+    def api_docs(self) -> str:
+        return self.public_url.rstrip("/") + Urls.api_docs(self)
+
+    def screen_slides(self, window: str) -> str:
+        return self.public_url.rstrip("/") + Urls.screen_slides(self, window)
+
+
+def _query(params: Mapping[str, object]) -> str:
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return f"?{query}" if query else ""

@@ -4,6 +4,7 @@ no HTTP. Only registry/web/ and registry/app.py import Litestar."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,3 +118,15 @@ def test_the_import_graph_sees_lazy_and_package_imports():
     graph = import_graph()
     assert "registry.editions.store" in graph["registry.editions.commands"]
     assert "registry.upgrade" in graph["registry.cli"]  # imported inside a function
+
+
+def test_templates_build_every_address_with_the_url_builder():
+    """No literal paths: `urls.*` (guides/urls.py) or Litestar's url_for, so an address is written once."""
+    literal = re.compile(r"""(?:href|action|src|hx-get|hx-post)=["']/""")
+    offenders = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in (ROOT / "templates").rglob("*.html")
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+        if literal.search(line)
+    ]
+    assert offenders == []
