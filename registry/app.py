@@ -40,6 +40,7 @@ from registry.web.errors import domain_error_handler, http_exception_handler, in
 from registry.web.metrics import MetricsController
 from registry.web.public import PublicController
 from registry.web.screen import ScreenAdminController, ScreenController
+from registry.web.search import SearchController, StaffSearchController
 from registry.web.spreadsheets import SpreadsheetController
 from registry.web.staff import StaffController
 from registry.web.staff_api import StaffApiController
@@ -144,6 +145,8 @@ def create_app(
     return Litestar(
         route_handlers=[
             PublicController,
+            SearchController,
+            StaffSearchController,
             ApiController,
             ChannelController,
             StaffApiController,

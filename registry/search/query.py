@@ -43,10 +43,10 @@ class SearchParams(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 
     q: Annotated[str, F("搜索词", max_length=MAX_QUERY)] = ""
     department: Annotated[str, F("实施主体", max_length=32)] = ""
-    level: Literal["city", "district"] | None = None
-    trips: Literal["0", "1", "2+"] | None = None
-    type: Literal[ITEM_TYPES] | None = None  # type: ignore[valid-type]
-    audience: Literal["person", "organisation"] | None = None
+    level: Annotated[Literal["city", "district"] | None, F("层级")] = None
+    trips: Annotated[Literal["0", "1", "2+"] | None, F("到现场次数")] = None
+    type: Annotated[Literal[ITEM_TYPES] | None, F("事项类型")] = None  # type: ignore[valid-type]
+    audience: Annotated[Literal["person", "organisation"] | None, F("服务对象")] = None
     topic: Annotated[str, F("主题", max_length=32)] = ""
     page: Annotated[int, F("页码", ge=1, le=1000)] = 1
 
@@ -95,9 +95,7 @@ def _words_node(words: Iterable[str], *, prefix_ascii: bool = True) -> Node | No
     words = list(dict.fromkeys(words))
     strong = [w for w in words if not (tokens.has_han(w) and len(w) == 1)]
     chosen = strong or words
-    return _and(
-        [("prefix", w) if prefix_ascii and not tokens.has_han(w) else ("word", w) for w in chosen]
-    )
+    return _and([("prefix", w) if prefix_ascii and not tokens.has_han(w) else ("word", w) for w in chosen])
 
 
 @dataclass
@@ -338,20 +336,11 @@ async def search(params: SearchParams, vocabulary: Vocabulary, *, page_size: int
         rows, total = await _run(None, topic_match, params, limit=page_size, offset=offset)
         return _results(params, rows, total, "browse" if not p.text else "exact", p)
     if p.code:
-        rows, total = await _run(
-            None, topic_match, params, limit=page_size, offset=offset, extra=("e.code LIKE {}", [f"{p.code}%"])
-        )
-        if not total:
-            rows, total = await _run(
-                None,
-                topic_match,
-                params,
-                limit=page_size,
-                offset=offset,
-                extra=("e.code LIKE {}", [f"%{p.code}%"]),
-            )
-        if total:
-            return _results(params, rows, total, "code", p)
+        for pattern in (f"{p.code}%", f"%{p.code}%"):  # a prefix on the index first
+            like = ("e.code LIKE {}", [pattern])
+            rows, total = await _run(None, topic_match, params, limit=page_size, offset=offset, extra=like)
+            if total:
+                return _results(params, rows, total, "code", p)
     if p.exact is not None:
         rows, total = await _run(p.exact, topic_match, params, limit=page_size, offset=offset)
         if total:

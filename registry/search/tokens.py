@@ -6,9 +6,8 @@ both engines see the same words, and a query is made of the same words.
 
 - `words(text)`: jieba's search mode (`居民身份证` → 居民 身份 身份证 居民身份证), lower case,
   punctuation dropped. Two-character words (户口, 社保, 医保) are words like any other.
-- `pinyin_words(text)`: for names, full pinyin and initials of each word and of every run of
-  words to the end of the name, so `jiehun`, `jhdj` and `gsdj` find 结婚登记 and 公司登记 typed as a
-  prefix.
+- `pinyin_words(text)`: for names, full pinyin and initials from each word to the end of the
+  name, so `jiehun`, `jhdj` and `gsdj` find 结婚登记 and 公司登记 typed as a prefix.
 - `grams(text)`: a name's characters and character pairs, for tolerating a wrong or missing
   character.
 """
@@ -23,7 +22,6 @@ from functools import lru_cache
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 WORD = re.compile(r"[^\W_]+")  # letters and digits of any script; no punctuation, no "_"
 ASCII_WORD = re.compile(r"[a-z0-9]+")
-MAX_PINYIN_RUN = 6  # words per pinyin run: enough for any name a person types as pinyin
 
 _lock = threading.Lock()
 _ready = False
@@ -90,17 +88,15 @@ def pinyin_of(word: str) -> tuple[str, str]:
 
 
 def pinyin_words(text: str) -> list[str]:
-    """Full pinyin and initials of each word of a name and of every run of words starting at
-    each word (up to MAX_PINYIN_RUN words), so a prefix of any of them matches."""
+    """Full pinyin and initials of a name from each of its words to the end: a query typed as
+    a prefix of one of them (`jiehun`, `jhdj`, `dengji`) finds the name, and every word and run
+    of words is such a prefix — two tokens per word, whatever the name's length."""
     out: list[str] = []
     for line in text.splitlines():
-        parts = [w for w in cut(line) if has_han(w)]
-        for i in range(len(parts)):
-            full, initials = "", ""
-            for word in parts[i : i + MAX_PINYIN_RUN]:
-                f, a = pinyin_of(word)
-                full, initials = full + f, initials + a
-                out.extend((full, initials))
+        syllables = [pinyin_of(w) for w in cut(line) if has_han(w)]
+        for i in range(len(syllables)):
+            out.append("".join(f for f, _a in syllables[i:]))
+            out.append("".join(a for _f, a in syllables[i:]))
     return list(dict.fromkeys(out))
 
 

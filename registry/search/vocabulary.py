@@ -14,8 +14,10 @@ from msgspec import Struct
 
 from guides.i18n import _
 from guides.snapshot import F
+from registry.db import after_commit
 from registry.errors import FieldError, ValidationError
 from registry.inputs import read
+from registry.reads.public import invalidate
 from registry.search import tokens
 from registry.tables import SearchSynonym, SearchTopic
 
@@ -191,7 +193,9 @@ async def save_synonym(form: SynonymForm, now: datetime) -> None:
     updated = await SearchSynonym.update(values).where(SearchSynonym.term == term).returning(SearchSynonym.id)
     if not updated:
         await SearchSynonym.insert(SearchSynonym(term=term, means=means, kind=form.kind, changed_at=now))
+    after_commit(invalidate)  # this process's cached pages use the new words at once
 
 
 async def delete_synonym(synonym_id: int) -> None:
     await SearchSynonym.delete().where(SearchSynonym.id == synonym_id)
+    after_commit(invalidate)
