@@ -244,7 +244,10 @@ async def found(q: str, **filters) -> list[str]:
     return [h.code for h in results.hits] if results.found else []  # not "related" items
 
 
-async def renamed(name: str, effective_at: date = NOW.date()):
+TODAY = NOW.date()
+
+
+async def renamed(name: str, effective_at: date = TODAY):
     item = await ServiceItem.select().where(ServiceItem.code == CODE).first()
     content = await store.edition_content(item["current_edition"])
     return replace(content, name=name, effective_at=effective_at)
