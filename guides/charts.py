@@ -47,7 +47,8 @@ WHITE = "#fff"
 WIDTH = 304  # viewBox width; the chart is drawn at width="100%"
 FONT = 12  # the one type size (viewBox units): >= 12 px whenever the chart is >= 304 px wide
 PHONE_WIDTH = 310  # px a chart gets on a 360 px phone: 360 - 2 x 16 (.wrap) - 2 x 9 (figure.chart)
-MAX_WIDTH = "30rem"  # on a wide screen: type ~19 px, not 40 px
+# .chart-svg in static/css/site.css caps the width at 30rem (type ~19 px, not 40 px); a CSS
+# rule, not a style= attribute, so the strict Content-Security-Policy allows it.
 FONT_FAMILY = (
     "'PingFang SC', 'Hiragino Sans GB', 'Noto Sans CJK SC', 'Source Han Sans SC', "
     "'Microsoft YaHei', system-ui, sans-serif"
@@ -461,7 +462,6 @@ def _svg(kind: str, title: str, desc: str, parts: Iterable[str], height: float) 
         width="100%",
         role="img",
         cls=f"chart-svg chart-{kind}",
-        style=f"display:block;margin:0 auto;max-width:{MAX_WIDTH};height:auto",
         **{
             "aria-labelledby": f"{ident}-title {ident}-desc",
             "font-family": FONT_FAMILY,

@@ -14,7 +14,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -32,21 +31,25 @@ from registry.errors import DomainError
 from registry.reads.public import PublicReads, invalidate
 from registry.settings import PROJECT_ROOT, Settings
 from registry.vocab import jinja_globals
+from registry.web.account import AccountController
 from registry.web.admin import AdminController
 from registry.web.api import ApiController
-from registry.web.auth import AuthController, csrf_config, session_config, stores
+from registry.web.auth import AuthController, csrf_config
 from registry.web.channels import ChannelController
 from registry.web.errors import domain_error_handler, http_exception_handler, internal_error_handler
 from registry.web.metrics import MetricsController
+from registry.web.openapi import JsonSchemaPlugin, SwaggerPage
+from registry.web.params import check_request_input
 from registry.web.public import PublicController
 from registry.web.screen import ScreenAdminController, ScreenController
 from registry.web.search import SearchController, StaffSearchController
+from registry.web.security import csp_nonce, security_headers_hook
 from registry.web.spreadsheets import SpreadsheetController
 from registry.web.staff import StaffController
 from registry.web.staff_api import StaffApiController
 
 log = logging.getLogger("onetrip")
-# Sessions and CSRF are meant for the staff paths only (registry/web/auth.py NOT_STAFF); Litestar
+# CSRF is meant for the staff paths only (registry/web/auth.py NOT_STAFF); Litestar
 # warns that such an exclude pattern "matches all paths" because it also matches "/".
 warnings.filterwarnings("ignore", message=r"Middleware '\w+' exclude pattern .* greedily matches")
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -107,6 +110,25 @@ def fresh_after_writes(reads: PublicReads) -> Callable[[ASGIApp], ASGIApp]:
     return middleware
 
 
+class OnetripApp(Litestar):
+    """Litestar, answering HEAD wherever GET answers: routed as GET, sent without the body
+    (headers, status and Content-Length as for GET)."""
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[override]
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await super().__call__(scope, receive, send)
+            return
+
+        async def send_headers_only(message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await super().__call__({**scope, "method": "GET"}, receive, send_headers_only)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -125,6 +147,7 @@ def create_app(
     environment = make_environment()
     environment.globals["urls"] = urls
     environment.globals.update(jinja_globals())
+    environment.globals["csp_nonce"] = csp_nonce
 
     background: list[asyncio.Task] = []
     reads = PublicReads()
@@ -142,7 +165,7 @@ def create_app(
         if pool and isinstance(engine, PostgresEngine):
             await engine.close_connection_pool()
 
-    return Litestar(
+    return OnetripApp(
         route_handlers=[
             PublicController,
             SearchController,
@@ -151,6 +174,7 @@ def create_app(
             ChannelController,
             StaffApiController,
             AuthController,
+            AccountController,
             StaffController,
             AdminController,
             ScreenController,
@@ -170,9 +194,8 @@ def create_app(
         },
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
         plugins=[HTMXPlugin()],
-        middleware=[fresh_after_writes(reads), session_config(settings).middleware],
+        middleware=[fresh_after_writes(reads)],
         csrf_config=csrf_config(settings),
-        stores=stores(settings),
         exception_handlers={
             HTTPException: http_exception_handler,
             DomainError: domain_error_handler,
@@ -193,16 +216,18 @@ def create_app(
                 }
             ),
             render_plugins=[
-                SwaggerRenderPlugin(
+                SwaggerPage(
                     path=["/", "/swagger"],
                     js_url=f"{SWAGGER}/swagger-ui-bundle.js",
                     css_url=f"{SWAGGER}/swagger-ui.css",
                     standalone_preset_js_url=f"{SWAGGER}/swagger-ui-standalone-preset.js",
                     favicon="",
                 ),
-                JsonRenderPlugin(),
+                JsonSchemaPlugin(),
             ],
         ),
+        before_send=[security_headers_hook(settings)],
+        before_request=check_request_input,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         state=State({"settings": settings, "clock": clock, "reads": reads}),

@@ -16,6 +16,7 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from guides.i18n import _
+from registry.db import bulk_insert, row_values
 from registry.tables import ChangeRecord
 
 GENESIS = "0" * 64
@@ -56,8 +57,8 @@ def record_hash(record: dict[str, Any]) -> str:
     return hashlib.sha256((record["prev_hash"] + text).encode("utf-8")).hexdigest()
 
 
-async def append(*, item_id: int, **fields: Any) -> dict[str, Any]:
-    """Append one record (inside the caller's transaction) and return it."""
+async def _head() -> tuple[int, str]:
+    """Lock the log's end (PostgreSQL: one appender at a time) and return (last seq, last hash)."""
     engine = ChangeRecord._meta.db
     if isinstance(engine, PostgresEngine):
         await engine.run_ddl(f"SELECT pg_advisory_xact_lock({_LOG_LOCK})")
@@ -66,14 +67,33 @@ async def append(*, item_id: int, **fields: Any) -> dict[str, Any]:
         .order_by(ChangeRecord.seq, ascending=False)
         .first()
     )
-    record = {
-        **{k: _normal_in(v) for k, v in fields.items()},
-        "seq": (last["seq"] + 1) if last else 1,
-        "prev_hash": last["hash"] if last else GENESIS,
-    }
+    return (last["seq"], last["hash"]) if last else (0, GENESIS)
+
+
+def _chain(seq: int, prev_hash: str, fields: dict[str, Any]) -> dict[str, Any]:
+    record = {**{k: _normal_in(v) for k, v in fields.items()}, "seq": seq, "prev_hash": prev_hash}
     record["hash"] = record_hash(record)
+    return record
+
+
+async def append(*, item_id: int, **fields: Any) -> dict[str, Any]:
+    """Append one record (inside the caller's transaction) and return it."""
+    seq, prev = await _head()
+    record = _chain(seq + 1, prev, fields)
     await ChangeRecord.insert(ChangeRecord(item=item_id, **record))
     return record
+
+
+async def append_many(entries: list[tuple[int, dict[str, Any]]]) -> None:
+    """Append (item id, fields) records in order, in bulk (loading seeds)."""
+    seq, prev = await _head()
+    rows = []
+    for item_id, fields in entries:
+        seq += 1
+        record = _chain(seq, prev, fields)
+        prev = record["hash"]
+        rows.append(row_values(ChangeRecord, item=item_id, **record))
+    await bulk_insert(ChangeRecord, rows)
 
 
 def _normal_in(value: Any) -> Any:

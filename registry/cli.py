@@ -31,12 +31,19 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
-    from registry.seeding import SeedError, load_seeds
+    from registry.seeding import SeedError, apply_seeds, read_seeds
 
     _engine(settings)
     root = Path(args.dir or settings.seeds_dir)
+
+    def progress(done: int, total: int) -> None:
+        print(_("写入事项 {done}/{total}", done=done, total=total), file=sys.stderr, flush=True)
+
     try:
-        report = asyncio.run(load_seeds(root, update=args.update))
+        bundle = read_seeds(root)
+        if len(bundle.items) >= 5000:
+            print(_("已检查 {n} 个事项，开始写入", n=len(bundle.items)), file=sys.stderr, flush=True)
+        report = asyncio.run(apply_seeds(bundle, update=args.update, progress=progress))
     except SeedError as exc:
         print(_("种子数据有误，未写入任何内容："), file=sys.stderr)
         for problem in exc.problems:
@@ -78,8 +85,23 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         f"[{s.getsockname()[0]}]" if s.family == socket.AF_INET6 else s.getsockname()[0] for s in sockets
     )
     print(_("onetrip 正在监听 http://localhost:{port}/ （{where}）", port=args.port, where=where))
-    config = uvicorn.Config("registry.app:create_app", factory=True, proxy_headers=True, log_level="info")
-    uvicorn.Server(config).run(sockets=sockets)
+    proxies = settings.trusted_proxies.strip()
+    config = uvicorn.Config(
+        "registry.app:create_app",
+        factory=True,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+        log_level="info",
+        workers=args.workers,
+    )
+    server = uvicorn.Server(config)
+    if args.workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        # N processes on the same sockets; they share sessions and throttling via the database.
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        server.run(sockets=sockets)
     return 0
 
 
@@ -121,6 +143,60 @@ def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     print(token)
+    return 0
+
+
+def cmd_token_list(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.errors import NotFound
+    from registry.users import list_tokens
+
+    _engine(settings)
+    try:
+        rows = asyncio.run(list_tokens(args.user))
+    except NotFound as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for row in rows:
+        state = _("已吊销") if row["revoked"] else _("有效")
+        print(f"{row['id']}\t{state}\t{row['created_at']:%Y-%m-%d %H:%M}\t{row['name']}")
+    return 0
+
+
+def cmd_token_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.errors import NotFound
+    from registry.users import revoke_token
+
+    _engine(settings)
+    try:
+        asyncio.run(revoke_token(args.id))
+    except NotFound as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(_("令牌 {id} 已吊销", id=args.id))
+    return 0
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.backup import BackupError, backup
+
+    try:
+        backup(settings, Path(args.file))
+    except (BackupError, OSError) as exc:
+        print(_("备份失败：{error}", error=exc), file=sys.stderr)
+        return 1
+    print(_("已备份到 {path}", path=args.file))
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.backup import BackupError, restore
+
+    try:
+        restore(settings, Path(args.file))
+    except (BackupError, OSError) as exc:
+        print(_("恢复失败：{error}", error=exc), file=sys.stderr)
+        return 1
+    print(_("已从 {path} 恢复", path=args.file))
     return 0
 
 
@@ -181,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the web app")
     serve.add_argument("--host", default=None, help="address to bind (default: both :: and 0.0.0.0)")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=1, help="number of server processes (default 1)")
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
@@ -208,6 +285,19 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("user")
     create.add_argument("--name", default="")
     create.set_defaults(func=cmd_token_create)
+    listing = token.add_parser("list", help="list USER's tokens (id, state, created, name)")
+    listing.add_argument("user")
+    listing.set_defaults(func=cmd_token_list)
+    revoke = token.add_parser("revoke", help="revoke token ID: it fails at once")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(func=cmd_token_revoke)
+
+    back = sub.add_parser("backup", help="write the whole registry to FILE")
+    back.add_argument("file")
+    back.set_defaults(func=cmd_backup)
+    rest = sub.add_parser("restore", help="replace the registry with the backup in FILE (servers stopped)")
+    rest.add_argument("file")
+    rest.set_defaults(func=cmd_restore)
 
     deadline = sub.add_parser("deadline", help="publication deadline for an approval time")
     deadline.add_argument("approved_at", help="ISO 8601; Asia/Shanghai unless an offset is given")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from piccolo.columns import JSON, Column
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
 
 from registry.settings import Settings
 from registry.tables import TABLES
@@ -89,3 +93,63 @@ def after_commit(callback: Callable[[], None]) -> None:
         callback()
     else:
         pending.append(callback)
+
+
+def _connection(engine: Engine) -> Any:
+    transaction = engine.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("bulk writes run inside write_transaction()")
+    return transaction.connection
+
+
+@cache
+def _columns(table: type[Table]) -> tuple[tuple[str, str, Column, bool], ...]:
+    """(attribute, column name, column, is JSON) of every column but the id."""
+    return tuple(
+        (c._meta.name, c._meta.db_column_name, c, isinstance(c, JSON))
+        for c in table._meta.non_default_columns
+    )
+
+
+def row_values(table: type[Table], **values: Any) -> dict[str, Any]:
+    """A full row of `table` (defaults filled in, as Piccolo would), keyed by column name, with
+    JSON columns as text: what `bulk_insert` takes."""
+    unknown = set(values) - {name for name, *_rest in _columns(table)}
+    if unknown:
+        raise TypeError(f"{table.__name__} has no column {sorted(unknown)}")
+    row = {}
+    for name, column_name, column, is_json in _columns(table):
+        value = values[name] if name in values else column.get_default_value()
+        if is_json and not isinstance(value, str):
+            value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        row[column_name] = value
+    return row
+
+
+async def bulk_insert(table: type[Table], rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in one round trip per batch (executemany on the transaction's own
+    connection): what loading 100 000 items needs. Rows come from `row_values`."""
+    if not rows:
+        return
+    engine = table._meta.db
+    names = list(rows[0])
+    columns = ", ".join(f'"{n}"' for n in names)
+    if isinstance(engine, SQLiteEngine):
+        marks = ", ".join("?" for _ in names)
+    else:
+        marks = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+    sql = f'INSERT INTO "{table._meta.tablename}" ({columns}) VALUES ({marks})'
+    await _connection(engine).executemany(sql, [tuple(r[n] for n in names) for r in rows])
+
+
+async def bulk_set(table: type[Table], column: Column, values: dict[int, Any]) -> None:
+    """Set one column of many rows, by id, in one round trip per batch."""
+    if not values:
+        return
+    engine = table._meta.db
+    name, tablename = column._meta.db_column_name, table._meta.tablename
+    if isinstance(engine, SQLiteEngine):
+        sql = f'UPDATE "{tablename}" SET "{name}" = ? WHERE "id" = ?'
+    else:
+        sql = f'UPDATE "{tablename}" SET "{name}" = $1 WHERE "id" = $2'
+    await _connection(engine).executemany(sql, [(v, k) for k, v in values.items()])

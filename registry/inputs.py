@@ -293,10 +293,36 @@ def _read(
     return cls(**values)
 
 
+def _clean(value: Any) -> bool:
+    """Is every text inside `value` already in its one clean form?"""
+    if isinstance(value, str):
+        return "\x00" not in value and "\r" not in value and value == value.strip()
+    if isinstance(value, dict):
+        return all(_clean(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_clean(v) for v in value)
+    return True
+
+
+def _fast(cls: type[T], data: Mapping[str, Any], ignore: tuple[str, ...]) -> T | None:
+    """Well-formed, already clean input converted at C speed (loading 100 000 seed items); None
+    sends anything else through the field-by-field reader, which names every problem."""
+    own = {k: v for k, v in data.items() if k not in ignore} if ignore else data
+    if any(f.required and own.get(f.name) in (None, "") for f in fields_of(cls)):
+        return None
+    try:
+        value = msgspec.convert(own, cls)
+    except (msgspec.ValidationError, TypeError):
+        return None
+    return value if _clean(own) else None
+
+
 def read(cls: type[T], data: Any, *, ignore: tuple[str, ...] = (), prefix: str = "") -> T:
     """`data` as a `cls`, or ValidationError naming every bad field (all of them, at once)."""
     if not isinstance(data, Mapping):
         raise ValidationError([FieldError(prefix.rstrip(".") or "-", _("应为对象"))])
+    if (value := _fast(cls, data, ignore)) is not None:
+        return value
     errors: list[FieldError] = []
     value = _read(cls, data, prefix, ignore, errors)
     if errors or value is None:

@@ -53,6 +53,12 @@ async def save_window(
         errors.append(FieldError("code", _("窗口编码应为 1–40 位字母、数字或连字符")))
     if not (name or "").strip():
         errors.append(FieldError("name", _("请填写窗口名称")))
+    elif len(name.strip()) > 100:
+        errors.append(FieldError("name", _("窗口名称不能超过 {n} 个字符", n=100)))
+    if len((hall or "").strip()) > 100:
+        errors.append(FieldError("hall", _("大厅名称不能超过 {n} 个字符", n=100)))
+    if len(item_codes) > 200:
+        errors.append(FieldError("items", _("一个窗口最多显示 {n} 个事项", n=200)))
     if not 5 <= interval_seconds <= 600:
         errors.append(FieldError("interval_seconds", _("轮播间隔应在 5 到 600 秒之间")))
     codes = [c.strip().upper() for c in item_codes if c.strip()]
@@ -112,17 +118,15 @@ async def screen_content(code: str) -> ScreenContent:
 
 
 async def check_in(window_id: int, *, state: str, client: str, now: datetime) -> None:
-    updated = (
-        await ScreenCheckin.update(
-            {ScreenCheckin.seen_at: now, ScreenCheckin.state: state, ScreenCheckin.client: client[:200]}
-        )
-        .where(ScreenCheckin.window == window_id)
-        .returning(ScreenCheckin.id)
+    """Record a poll. One upsert: a screen's first polls may arrive together (the window is
+    unique in ScreenCheckin, and a read-then-insert would collide)."""
+    await ScreenCheckin.insert(
+        ScreenCheckin(window=window_id, seen_at=now, state=state[:64], client=client[:200])
+    ).on_conflict(
+        target=ScreenCheckin.window,
+        action="DO UPDATE",
+        values=[ScreenCheckin.seen_at, ScreenCheckin.state, ScreenCheckin.client],
     )
-    if not updated:
-        await ScreenCheckin.insert(
-            ScreenCheckin(window=window_id, seen_at=now, state=state, client=client[:200])
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,14 +8,15 @@ republished as a new edition with `update=True`).
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Iterator, Mapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
+import rtoml
 from msgspec import Struct
 
 from guides import DepartmentRef, Guide
@@ -23,7 +24,7 @@ from guides.i18n import _
 from guides.snapshot import F
 from registry.db import write_transaction
 from registry.editions import store
-from registry.editions.publication import publish_seed
+from registry.editions.publication import NewSeed, publish_new_seeds, publish_seed
 from registry.editions.schema import EditionContent, content_from_mapping, item_code_error
 from registry.errors import DomainError, ValidationError
 from registry.inputs import read
@@ -38,10 +39,12 @@ from registry.vocab import (
     MATERIAL_KINDS,
     Level,
     local_midnight,
+    local_today,
     system_now,
 )
 
 T = TypeVar("T", bound=Struct)
+BATCH = 1000  # new items published per round trip when loading in bulk
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +105,22 @@ class SeedTarget(Struct, frozen=True, forbid_unknown_fields=True):
 
 @dataclass(frozen=True, slots=True)
 class SeedItem:
+    """A checked seed item. Its content is kept packed (compressed JSON, about a fifth of the
+    objects' size) so that 100 000 items fit in memory between checking and writing."""
+
     code: str
     department: str
     item_type: str
-    content: EditionContent
+    packed: bytes
     file: str
+
+    @classmethod
+    def of(cls, code: str, department: str, item_type: str, content: EditionContent, file: str) -> SeedItem:
+        return cls(code, department, item_type, zlib.compress(msgspec.json.encode(content), 1), file)
+
+    @property
+    def content(self) -> EditionContent:
+        return msgspec.json.decode(zlib.decompress(self.packed), type=EditionContent)
 
 
 @dataclass
@@ -189,8 +203,9 @@ def _entries(
     for path in _kind_files(root, kind):
         label = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            # rtoml (Rust) reads 100 000 items ~5x faster than tomllib, with the same values.
+            data = rtoml.loads(path.read_text(encoding="utf-8"))
+        except (rtoml.TomlParsingError, UnicodeDecodeError) as exc:
             problems.append(Problem(label, "-", "-", _("不是有效的 TOML：{e}", e=exc)))
             continue
         for other in data:
@@ -318,7 +333,7 @@ def read_seeds(root: Path) -> SeedBundle:
                         _("法律依据中没有“{v}”", v=ref.document),
                     )
                 )
-        bundle.items.append(SeedItem(code, department, item_type, content, file))
+        bundle.items.append(SeedItem.of(code, department, item_type, content, file))
 
     seen_targets: dict[str, str] = {}
     for file, entry, data in _entries(root, "targets", "target", problems):
@@ -381,7 +396,13 @@ async def _upsert_targets(targets: list[SeedTarget], report: SeedReport) -> None
             report.count("unchanged", "targets")
 
 
-async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update: bool = False) -> SeedReport:
+async def apply_seeds(
+    bundle: SeedBundle,
+    *,
+    now: datetime | None = None,
+    update: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> SeedReport:
     now = now or system_now()
     report = SeedReport()
     async with write_transaction():
@@ -429,12 +450,24 @@ async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update
                 ServiceItem.current_edition,
             )
         }
-        for seed in bundle.items:
+        batch: list[NewSeed] = []
+        for done, seed in enumerate(bundle.items, start=1):
+            if progress is not None and done % 10_000 == 0:
+                progress(done, len(bundle.items))
             dept = departments[seed.department]
             ref = department_ref(dept)
             existing = items.get(seed.code)
-            if existing is None:
-                published_at = historical(now, seed.content.effective_at)
+            content = seed.content
+            published_at = historical(now, content.effective_at)
+            if existing is None and content.effective_at <= local_today(published_at):
+                # In force already: published in bulk, BATCH items per round trip.
+                batch.append(NewSeed(seed.code, seed.item_type, dept["id"], ref, content, published_at))
+                if len(batch) == BATCH:
+                    await publish_new_seeds(batch, catalogue=catalogue, ids=ids, now=now)
+                    batch = []
+                report.count("created", "items")
+                continue
+            if existing is None:  # announced now, in force later
                 await ServiceItem.insert(
                     ServiceItem(
                         code=seed.code, department=dept["id"], item_type=seed.item_type, created_at=now
@@ -443,7 +476,7 @@ async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update
                 await publish_seed(
                     item=await store.item_row(seed.code),
                     version=1,
-                    content=seed.content,
+                    content=content,
                     catalogue=catalogue,
                     ids=ids,
                     now=published_at,
@@ -451,13 +484,13 @@ async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update
                 report.count("created", "items")
                 continue
             current = await _current(existing["current_edition"])
-            if current is not None and _same(current, seed, ref, catalogue):
+            if current is not None and _same(current, seed, content, ref, catalogue):
                 report.count("unchanged", "items")
             elif update:
                 await publish_seed(
                     item=await store.item_row(seed.code, lock=True),
                     version=await store.next_version(existing["id"]),
-                    content=seed.content,
+                    content=content,
                     catalogue=catalogue,
                     ids=ids,
                     now=now,
@@ -467,6 +500,7 @@ async def apply_seeds(bundle: SeedBundle, *, now: datetime | None = None, update
             else:
                 report.count("unchanged", "items")
                 report.differs.append(seed.code)
+        await publish_new_seeds(batch, catalogue=catalogue, ids=ids, now=now)
     return report
 
 
@@ -483,14 +517,16 @@ async def _current(edition_id: int | None) -> Guide | None:
     return Guide.from_json(row["snapshot"]) if row and row["snapshot"] else None
 
 
-def _same(current: Guide, seed: SeedItem, ref: DepartmentRef, catalogue: Catalogue) -> bool:
+def _same(
+    current: Guide, seed: SeedItem, content: EditionContent, ref: DepartmentRef, catalogue: Catalogue
+) -> bool:
     """Would publishing the seed change what the public sees?"""
     candidate = build_guide(
         code=seed.code,
         item_type=seed.item_type,
         department=ref,
         version=current.version,
-        content=seed.content,
+        content=content,
         catalogue=catalogue,
         published_at=current.published_at,
     )

@@ -37,7 +37,7 @@ class Settings:
     )
     state_dir: str = _setting(
         str(PROJECT_ROOT / "var"),
-        "Folder for server state: staff sessions, login throttling and the generated secret key.",
+        "Folder for the generated secret key (sessions and login throttling live in the database).",
         "ONETRIP_STATE_DIR",
     )
     secret: str = _setting(
@@ -48,6 +48,12 @@ class Settings:
     )
     login_attempts: int = _setting(
         5, "Failed logins allowed per user and address within 15 minutes.", "ONETRIP_LOGIN_ATTEMPTS"
+    )
+    trusted_proxies: str = _setting(
+        "",
+        "Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated, `*` for "
+        "any); empty = use the peer address (login throttling counts per real client).",
+        "ONETRIP_TRUSTED_PROXIES",
     )
     publish_interval: int = _setting(
         60,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from piccolo.columns import (
     JSON,
+    BigInt,
     Boolean,
     Date,
     ForeignKey,
@@ -58,6 +59,28 @@ class ApiToken(Table):
     name = Varchar(length=100, default="")
     created_at = Timestamptz()
     revoked = Boolean(default=False)
+
+
+class StaffSession(Table):
+    """A signed-in browser. The cookie holds a random id; only its SHA-256 is stored, so the table
+    does not hand out sessions. Created at login only (anonymous visitors have none), deleted at
+    logout; expired rows are removed as logins happen."""
+
+    id_hash = Varchar(length=64, unique=True, index=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.restrict, index=True)
+    created_at = Timestamptz()
+    expires_at = BigInt(index=True)  # Unix seconds: compared the same way on SQLite and PostgreSQL
+
+
+class LoginThrottle(Table):
+    """Failed-login counter per user and client address, shared by every app server.
+
+    Counted with one upsert (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), so concurrent guesses
+    cannot read the same count."""
+
+    key = Varchar(length=255, unique=True, index=True)
+    failures = Integer(default=0)
+    expires_at = BigInt(index=True)  # Unix seconds; the window restarts after it
 
 
 class LegalDocument(Table):
@@ -279,6 +302,8 @@ TABLES: tuple[type[Table], ...] = (
     User,
     UserDepartment,
     ApiToken,
+    StaffSession,
+    LoginThrottle,
     Department,
     LegalDocument,
     Material,

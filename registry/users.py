@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
+import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -19,6 +20,21 @@ _hasher = PasswordHasher()
 MIN_PASSWORD = 10
 # Verifying against this keeps the time of "no such user" equal to a wrong password.
 _DUMMY_HASH = _hasher.hash("onetrip-timing-equaliser")
+
+
+async def hash_password(password: str) -> str:
+    """argon2 takes tens of milliseconds of CPU: in a worker thread, never on the event loop."""
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+
+async def _verify(password_hash: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(check)
 
 
 async def create_user(
@@ -41,6 +57,7 @@ async def create_user(
         errors.append(FieldError("department", _("编辑人员至少需要一个所属部门")))
     if errors:
         raise ValidationError(errors)
+    password_hash = await hash_password(password)
     async with write_transaction():
         if await User.exists().where(User.username == username):
             raise ValidationError([FieldError("username", _("用户名“{u}”已存在", u=username))])
@@ -55,7 +72,7 @@ async def create_user(
                 username=username,
                 display_name=display_name or username,
                 role=role,
-                password_hash=_hasher.hash(password),
+                password_hash=password_hash,
                 created_at=now,
             )
         ).returning(User.id)
@@ -66,9 +83,7 @@ async def create_user(
 
 async def authenticate(username: str, password: str) -> Actor | None:
     row = await User.select(User.id, User.password_hash, User.active).where(User.username == username).first()
-    try:
-        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
+    if not await _verify(row["password_hash"] if row else _DUMMY_HASH, password):
         return None
     if row is None or not row["active"]:
         return None
@@ -113,6 +128,44 @@ async def actor_for_token(token: str) -> Actor | None:
         .first()
     )
     return await actor(row["user"]) if row else None
+
+
+async def change_password(user_id: int, current: str, new: str, confirm: str) -> None:
+    """A user changes their own password: the current one first, then the new one twice."""
+    row = await User.select(User.password_hash).where(User.id == user_id).first()
+    if row is None or not await _verify(row["password_hash"], current):
+        raise ValidationError([FieldError("current", _("当前密码不正确"))])
+    errors = []
+    if len(new) < MIN_PASSWORD:
+        errors.append(FieldError("new", _("密码至少 {n} 位", n=MIN_PASSWORD)))
+    elif new != confirm:
+        errors.append(FieldError("confirm", _("两次输入的新密码不一致")))
+    elif new == current:
+        errors.append(FieldError("new", _("新密码不能与当前密码相同")))
+    if errors:
+        raise ValidationError(errors)
+    await User.update({User.password_hash: await hash_password(new)}).where(User.id == user_id)
+
+
+async def list_tokens(username: str) -> list[dict]:
+    """A user's API tokens (never the tokens themselves: only their ids and names)."""
+    row = await User.select(User.id).where(User.username == username).first()
+    if row is None:
+        raise NotFound(_("没有用户“{u}”", u=username))
+    return await (
+        ApiToken.select(ApiToken.id, ApiToken.name, ApiToken.created_at, ApiToken.revoked)
+        .where(ApiToken.user == row["id"])
+        .order_by(ApiToken.id)
+    )
+
+
+async def revoke_token(token_id: int) -> None:
+    """Revoke a token: the next request with it is refused (every request reads the table)."""
+    updated = (
+        await ApiToken.update({ApiToken.revoked: True}).where(ApiToken.id == token_id).returning(ApiToken.id)
+    )
+    if not updated:
+        raise NotFound(_("没有编号为 {id} 的令牌", id=token_id))
 
 
 async def list_users() -> list[dict]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from guides import Guide
+from registry.db import _connection, bulk_insert, write_transaction
 from registry.search import tokens
 from registry.tables import Department, Edition, SearchEntry, ServiceItem
 
@@ -96,23 +97,22 @@ async def _remove(item_ids: list[int]) -> None:
     await SearchEntry.delete().where(SearchEntry.item.is_in(item_ids))
 
 
-async def _write(documents: list[Document]) -> None:
-    await _remove([d.item for d in documents])
-    if not documents:
-        return
-    inserted = await SearchEntry.insert(*(SearchEntry(**d.row()) for d in documents)).returning(
-        SearchEntry.id, SearchEntry.item
-    )
-    if _is_sqlite():
-        ids = {r["item"]: r["id"] for r in inserted}
-        for d in documents:
-            await SearchEntry.raw(
-                "INSERT INTO search_fts (rowid, name, summary, body, grams) VALUES ({}, {}, {}, {}, {})",
-                ids[d.item],
-                d.name_tokens,
-                d.summary_tokens,
-                d.body_tokens,
-                d.grams,
+async def _write(documents: list[Document], *, new: bool = False) -> None:
+    """Write entries (replacing the items' old ones unless `new`), in one round trip per table
+    and batch: the rows, then on SQLite their FTS5 rows."""
+    if not new:
+        await _remove([d.item for d in documents])
+    for start in range(0, len(documents), BATCH):
+        batch = documents[start : start + BATCH]
+        await bulk_insert(SearchEntry, [d.row() for d in batch])
+        if _is_sqlite():
+            rows = await SearchEntry.select(SearchEntry.id, SearchEntry.item).where(
+                SearchEntry.item.is_in([d.item for d in batch])
+            )
+            ids = {r["item"]: r["id"] for r in rows}
+            await _connection(SearchEntry._meta.db).executemany(
+                "INSERT INTO search_fts (rowid, name, summary, body, grams) VALUES (?, ?, ?, ?, ?)",
+                [(ids[d.item], d.name_tokens, d.summary_tokens, d.body_tokens, d.grams) for d in batch],
             )
 
 
@@ -151,9 +151,16 @@ async def refresh(*item_ids: int) -> None:
     """Make the index say what the public sees now for these items: their current guide, or
     nothing when withdrawn or unpublished. Call it inside the write transaction that changed
     them."""
-    documents, gone = await _documents(item_ids)
-    await _remove(gone)
-    await _write(documents)
+    async with write_transaction():  # joins the caller's
+        documents, gone = await _documents(item_ids)
+        await _remove(gone)
+        await _write(documents)
+
+
+async def index_new(entries: Iterable[tuple[dict[str, Any], dict[str, Any], Guide]]) -> None:
+    """Index items published in bulk (seed loading): (item, department, guide) each, where item
+    has id, code and item_type, and department id, code, name, short_name and level."""
+    await _write([document(item, department, guide) for item, department, guide in entries], new=True)
 
 
 async def refresh_department(department_id: int) -> None:
@@ -165,15 +172,17 @@ async def refresh_department(department_id: int) -> None:
 
 
 async def rebuild() -> int:
-    """Drop and rebuild the whole index (`onetrip reindex`); returns the number of entries."""
-    if _is_sqlite():
-        await SearchEntry.raw("DELETE FROM search_fts")
-    await SearchEntry.delete(force=True)
-    rows = await ServiceItem.select(ServiceItem.id).order_by(ServiceItem.id)
-    ids = [r["id"] for r in rows]
-    for start in range(0, len(ids), BATCH):
-        documents, _gone = await _documents(ids[start : start + BATCH])
-        await _write(documents)
+    """Drop and rebuild the whole index (`onetrip reindex`) in one transaction; returns the
+    number of entries."""
+    async with write_transaction():
+        if _is_sqlite():
+            await SearchEntry.raw("DELETE FROM search_fts")
+        await SearchEntry.delete(force=True)
+        rows = await ServiceItem.select(ServiceItem.id).order_by(ServiceItem.id)
+        ids = [r["id"] for r in rows]
+        for start in range(0, len(ids), BATCH):
+            documents, _gone = await _documents(ids[start : start + BATCH])
+            await _write(documents, new=True)
     return await SearchEntry.count()
 
 

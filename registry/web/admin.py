@@ -15,6 +15,7 @@ from registry.errors import ValidationError
 from registry.tables import Role
 from registry.web.auth import staff_guard
 from registry.web.deps import now
+from registry.web.params import parse_int
 
 
 def _admin(request: Request) -> None:
@@ -100,7 +101,7 @@ class AdminController(Controller):
         try:
             await metrics.save_target(
                 request.state.actor,
-                target_id=int(values["id"]) if values["id"].isdigit() else None,
+                target_id=parse_int(values["id"], 1),
                 level=values["level"],
                 percent=values["percent"],
                 deadline=values["deadline"],

@@ -130,6 +130,7 @@ class ApiController(Controller):
     @get("/metrics", summary="最多跑一次 rates against the targets, as of a date")
     async def metrics_json(
         self,
+        request: Request,
         reads: NamedDependency[PublicReads],
         as_of: FromQuery[str | None] = None,
         level: FromQuery[str | None] = None,
@@ -139,9 +140,9 @@ class ApiController(Controller):
         `department` (a unit code) narrow the `units` list. A district-level unit's target applies
         to each unit; the city level's to the city-level departments together."""
         from registry import metrics
-        from registry.web.metrics import _as_of, cached_report
+        from registry.web.metrics import as_of_date, cached_report
 
-        report = await cached_report(reads, _as_of(as_of))
+        report = await cached_report(reads, as_of_date(request, as_of))
         return metrics.narrowed(report, level=level or None, department=department or None)
 
     @get("/departments", summary="Departments and district-level units with item counts")

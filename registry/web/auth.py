@@ -1,10 +1,13 @@
-"""Staff sign-in: argon2 passwords, server-side sessions (HttpOnly, SameSite=Lax, Secure on
-https), CSRF on every form, and throttling of failed logins."""
+"""Staff sign-in: argon2 passwords (hashed off the event loop), sessions in the database (a
+fresh random id at each login, HttpOnly, SameSite=Lax, Secure on https; unknown ids refused),
+CSRF on every form (a double-submit cookie: no session needed for the login form), and an atomic
+failed-login counter shared by every app server."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -12,23 +15,26 @@ from urllib.parse import quote
 from litestar import Controller, Request, get, post
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
-from litestar.stores.file import FileStore
 
 from guides.i18n import _
-from registry import users
+from registry import sessions, users
 from registry.access import Actor
 from registry.settings import Settings
 
-THROTTLE_SECONDS = 15 * 60
-# Sessions and CSRF cookies only where staff work: the public pages stay cookie-free and cacheable.
+SESSION_COOKIE = "onetrip_session"
+# CSRF cookies only where staff work: the public pages stay cookie-free and cacheable.
 NOT_STAFF = r"^/(?!staff|login|logout)"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def secret_for(settings: Settings) -> str:
@@ -42,22 +48,15 @@ def secret_for(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def stores(settings: Settings) -> dict[str, FileStore]:
-    root = Path(settings.state_dir)
-    return {
-        "sessions": FileStore(root / "sessions", create_directories=True),
-        "throttle": FileStore(root / "throttle", create_directories=True),
-    }
-
-
-def session_config(settings: Settings) -> ServerSideSessionConfig:
-    return ServerSideSessionConfig(
-        key="onetrip_session",
-        max_age=12 * 3600,
+def session_cookie(settings: Settings, value: str) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        max_age=sessions.SESSION_SECONDS if value else 0,
+        path="/",
         httponly=True,
         samesite="lax",
         secure=settings.public_url.startswith("https://"),
-        exclude=[NOT_STAFF],
     )
 
 
@@ -73,8 +72,8 @@ def csrf_config(settings: Settings) -> CSRFConfig:
 
 async def staff_guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
     """Signed-in staff only; the actor is loaded fresh (a deactivated user is out at once)."""
-    uid = connection.session.get("uid") if connection.scope.get("session") is not None else None
-    found = await users.actor(uid) if isinstance(uid, int) else None
+    uid = await sessions.session_user(connection.cookies.get(SESSION_COOKIE), now=_now())
+    found = await users.actor(uid) if uid is not None else None
     if found is None:
         raise NotAuthorizedException(_("请先登录"))
     connection.state.actor = found
@@ -100,6 +99,12 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/staff"
 
 
+def client_address(request: Request) -> str:
+    """The peer address as the server saw it. Forwarded headers count only when the server was
+    told to trust a proxy (ONETRIP_TRUSTED_PROXIES; uvicorn then rewrites the peer)."""
+    return request.client.host if request.client else "-"
+
+
 class AuthController(Controller):
     include_in_schema = False
 
@@ -114,31 +119,31 @@ class AuthController(Controller):
         settings: NamedDependency[Settings],
         data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
-        store = request.app.stores.get("throttle")
-        client = request.client.host if request.client else "-"
-        key = f"login:{data.username.strip().lower()}:{client}"
-        failures = int((await store.get(key)) or 0)
+        now = _now()
+        username = data.username.strip()
+        key = f"login:{username.lower()}:{client_address(request)}"
         context = {"next": _safe_next(data.next), "username": data.username}
-        if failures >= settings.login_attempts:
+        # Count first, then verify: concurrent guesses each get their own number.
+        if await sessions.count_attempt(key, now=now) > settings.login_attempts:
             return Template(
                 "staff/login.html",
                 context={**context, "error": _("登录失败次数过多，请 15 分钟后再试。")},
                 status_code=429,
             )
-        actor = await users.authenticate(data.username.strip(), data.password)
+        actor = await users.authenticate(username, data.password)
         if actor is None:
-            await store.set(key, str(failures + 1), expires_in=THROTTLE_SECONDS)
             return Template(
                 "staff/login.html",
                 context={**context, "error": _("用户名或密码不正确。")},
                 status_code=400,
             )
-        await store.delete(key)
-        request.clear_session()
-        request.set_session({"uid": actor.id})
-        return Redirect(path=_safe_next(data.next))
+        await sessions.reset_attempts(key)
+        await sessions.clean_expired(now=now)
+        await sessions.end_session(request.cookies.get(SESSION_COOKIE))  # never keep an old id
+        session_id = await sessions.create_session(actor.id, now=now)
+        return Redirect(path=_safe_next(data.next), cookies=[session_cookie(settings, session_id)])
 
     @post("/logout", name="logout")
-    async def logout(self, request: Request) -> Redirect:
-        request.clear_session()
-        return Redirect(path="/")
+    async def logout(self, request: Request, settings: NamedDependency[Settings]) -> Redirect:
+        await sessions.end_session(request.cookies.get(SESSION_COOKIE))
+        return Redirect(path="/", cookies=[session_cookie(settings, "")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
@@ -110,6 +111,27 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
     return error_response(request, status, message, fields)
 
 
+def database_input_handler(request: Request, exc: Exception) -> Response:
+    """The database refused a value (too long for its column, out of its range, a character it
+    cannot store): the request was wrong, not the server. The transaction was rolled back."""
+    log.info("database refused input on %s: %s", request.url.path, exc)
+    return error_response(request, 400, _("输入内容过长、超出范围或含有无效字符，未保存任何内容。"), [])
+
+
+DATABASE_INPUT_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.exceptions.StringDataRightTruncationError,
+    asyncpg.exceptions.NumericValueOutOfRangeError,
+    asyncpg.exceptions.CharacterNotInRepertoireError,
+    asyncpg.exceptions.UntranslatableCharacterError,
+    asyncpg.exceptions.InvalidDatetimeFormatError,
+    asyncpg.exceptions.DatetimeFieldOverflowError,
+    OverflowError,  # sqlite3: a Python int beyond 64 bits
+    RecursionError,  # a structure nested too deep for a decoder
+)
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, DATABASE_INPUT_ERRORS):
+        return database_input_handler(request, exc)
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return error_response(request, 500, _("系统暂时无法处理您的请求，请稍后再试。如需帮助请拨打 12345。"), [])

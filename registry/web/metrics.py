@@ -20,10 +20,11 @@ from registry.reads.public import PublicReads
 from registry.vocab import local_today
 from registry.web.deps import now
 from registry.web.errors import BadRequest
+from registry.web.params import parse_int
 from registry.web.rendering import cached_response, render
 
 
-def _as_of(request: Request, value: str | None) -> date:
+def as_of_date(request: Request, value: str | None) -> date:
     """The `as_of` date asked for, or Beijing's today."""
     if not value:
         return local_today(now(request))
@@ -70,7 +71,7 @@ class MetricsController(Controller):
     async def dashboard(
         self, request: Request, reads: NamedDependency[PublicReads], as_of: FromQuery[str | None] = None
     ) -> Response[bytes]:
-        day = _as_of(request, as_of)
+        day = as_of_date(request, as_of)
         body = await reads.page(("metrics", day), lambda: self._dashboard(request, reads, day))
         return cached_response(request, body)
 
@@ -112,7 +113,7 @@ class MetricsController(Controller):
     async def export_xlsx(
         self, request: Request, reads: NamedDependency[PublicReads], as_of: FromQuery[str | None] = None
     ) -> Response[bytes]:
-        report = await cached_report(reads, _as_of(request, as_of))
+        report = await cached_report(reads, as_of_date(request, as_of))
         sheet = spreadsheets.SheetSpec(
             title=_("统计"),
             headers=metrics.TABLE_HEADERS,
@@ -127,7 +128,7 @@ class MetricsController(Controller):
     async def export_csv(
         self, request: Request, reads: NamedDependency[PublicReads], as_of: FromQuery[str | None] = None
     ) -> Response[bytes]:
-        report = await cached_report(reads, _as_of(request, as_of))
+        report = await cached_report(reads, as_of_date(request, as_of))
         data = spreadsheets.csv_bytes(metrics.TABLE_HEADERS, metrics.table_rows(report))
         return _download(data, spreadsheets.CSV_MEDIA_TYPE, report, "csv")
 
@@ -139,7 +140,7 @@ class MetricsController(Controller):
         code: FromPath[str],
         as_of: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        day = _as_of(request, as_of)
+        day = as_of_date(request, as_of)
         report = await cached_report(reads, day)
         result = report.unit(code)
         if result is None:
@@ -151,9 +152,9 @@ class MetricsController(Controller):
         overrides = {}
         asked = {k for k in request.query_params if k.startswith("t_")}  # "what if", rare
         for item in items if asked else ():
-            raw = request.query_params.get(f"t_{item.code}")
-            if raw not in (None, "") and raw.isdigit() and int(raw) <= 10 and int(raw) != item.trips:
-                overrides[item.code] = int(raw)
+            trips = parse_int(request.query_params.get(f"t_{item.code}"), 0, 10)
+            if trips is not None and trips != item.trips:
+                overrides[item.code] = trips
 
         async def page() -> bytes:
             what_if = None

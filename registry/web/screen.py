@@ -10,6 +10,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from registry import screens
 from registry.errors import ValidationError
+from registry.web import params
 from registry.web.auth import staff_guard
 from registry.web.deps import now
 
@@ -39,6 +40,7 @@ class ScreenController(Controller):
     ) -> Response | HTMXBlockTemplate:
         """Polled every few seconds: 204 when nothing changed (htmx keeps what it shows), else
         the new slides. Every poll is a check-in, so staff can see which screens are alive."""
+        shown = params.text("shown", shown, 64)  # the content tag the screen shows: 32 hex digits
         content = await screens.screen_content(window)
         client = request.headers.get("user-agent", "")
         await screens.check_in(content.window["id"], state=shown or "", client=client, now=now(request))
@@ -81,10 +83,7 @@ class ScreenAdminController(Controller):
         values = {
             k: (form.get(k) or "").strip() for k in ("code", "name", "hall", "interval_seconds", "items")
         }
-        try:
-            interval = int(values["interval_seconds"] or 20)
-        except ValueError:
-            interval = -1
+        interval = params.parse_int(values["interval_seconds"] or "20", -1) or -1
         try:
             await screens.save_window(
                 request.state.actor,

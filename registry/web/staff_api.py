@@ -22,6 +22,7 @@ from registry.editions.schema import content_from_guide_shape
 from registry.errors import FieldError, ValidationError
 from registry.inputs import read
 from registry.users import actor_for_token
+from registry.web import params
 from registry.web.deps import calendar, now
 
 
@@ -166,9 +167,10 @@ class StaffApiController(Controller):
         return _state(code, row)
 
     @get("/changes", summary="Published changes, newest first")
-    async def list_changes(self, since: FromQuery[int | None] = None) -> list[dict[str, Any]]:
-        """`since`: only changes with a sequence number above it (poll with the last one seen)."""
-        entries = await queries.recent_changes(limit=500, since_seq=since or 0)
+    async def list_changes(self, since: FromQuery[str | None] = None) -> list[dict[str, Any]]:
+        """`since` (an integer ≥ 0): only changes with a sequence number above it (poll with the
+        last one seen)."""
+        entries = await queries.recent_changes(limit=500, since_seq=params.integer("since", since) or 0)
         return [
             {
                 "seq": e.seq,

@@ -82,3 +82,23 @@ def test_users_tokens_and_the_log_check(tmp_path):
     verified = onetrip("verify-log", db=db, cwd=tmp_path)
     assert verified.returncode == 0
     assert "共 3 条" in verified.stdout
+
+
+def test_token_list_and_revoke(tmp_path):
+    db = tmp_path / "cli.sqlite"
+    assert onetrip("migrate", db=db, cwd=tmp_path).returncode == 0
+    os.environ["ONETRIP_NEW_PASSWORD"] = "correct horse battery"
+    try:
+        added = onetrip("user", "add", "zhao", "--role", "reviewer", db=db, cwd=tmp_path)
+    finally:
+        del os.environ["ONETRIP_NEW_PASSWORD"]
+    assert added.returncode == 0, added.stderr
+    token = onetrip("token", "create", "zhao", "--name", "sync", db=db, cwd=tmp_path).stdout.strip()
+    assert token.startswith("ot_")
+    listed = onetrip("token", "list", "zhao", db=db, cwd=tmp_path).stdout
+    assert listed.startswith("1\t有效\t") and listed.rstrip().endswith("sync")
+    assert token not in listed  # only ids and names, never the token
+    assert onetrip("token", "revoke", "1", db=db, cwd=tmp_path).returncode == 0
+    assert "\t已吊销\t" in onetrip("token", "list", "zhao", db=db, cwd=tmp_path).stdout
+    assert onetrip("token", "revoke", "99", db=db, cwd=tmp_path).returncode == 1
+    assert onetrip("token", "list", "nobody", db=db, cwd=tmp_path).returncode == 1

@@ -81,7 +81,8 @@ async def server(seeded_db, tmp_path) -> AsyncIterator[Server]:
                 pytest.fail("server did not start within 15 s")
         yield Server(url, env)
     finally:
-        proc.terminate()
+        if proc.returncode is None:
+            proc.terminate()
         try:
             await asyncio.wait_for(proc.wait(), timeout=10)
         except TimeoutError:

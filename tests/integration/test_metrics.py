@@ -8,18 +8,19 @@ targets: city 80 % by 2018-10-31; each district 70 % by 2018-12-31
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 import pytest
 from bs4 import BeautifulSoup
 
+from guides.clock import CHINA
 from guides.snapshot import replace
 from registry import metrics
 from registry.editions import commands, store
 from registry.users import actor, create_user
 from registry.workdays import Calendar
 
-CST = timezone(timedelta(hours=8))
+CST = CHINA
 
 
 def level(report, name):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import pytest
 
+from guides.clock import CHINA
 from guides.snapshot import replace
 from registry.access import PermissionDenied
 from registry.changelog import verify_log
@@ -18,7 +19,7 @@ from registry.tables import ChangeRecord, Edition, ServiceItem
 from registry.users import actor, create_user
 from registry.workdays import Calendar
 
-CST = timezone(timedelta(hours=8))
+CST = CHINA
 # Wednesday 2026-11-25, 10:00 in Urumqi's official (Beijing) time.
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=CST)
 CODE = "650100-SGSJ-001"  # tests/fixtures/small_seeds: promised 3 days, 0 trips
