@@ -29,6 +29,7 @@ from guides.urls import Urls
 from registry.db import bind, engine_for, prepare
 from registry.errors import DomainError
 from registry.reads.public import PublicReads, invalidate
+from registry.search import tokens as search_tokens
 from registry.settings import PROJECT_ROOT, Settings
 from registry.vocab import jinja_globals
 from registry.web.account import AccountController
@@ -156,6 +157,7 @@ def create_app(
         await prepare(engine)
         if pool and isinstance(engine, PostgresEngine):
             await engine.start_connection_pool()
+        await asyncio.to_thread(search_tokens.warm_up)  # jieba's dictionary: ~1 s, once per process
         if settings.publish_interval > 0:
             background.append(asyncio.create_task(publish_loop(settings.publish_interval, clock)))
 

@@ -294,7 +294,7 @@ class SearchMiss(Table):
     """A query that found nothing: its text, how often, when last (no personal data)."""
 
     query = Varchar(length=100, unique=True)
-    count = Integer(default=0)
+    hits = Integer(default=0)
     last_seen = Timestamptz()
 
 

@@ -518,8 +518,8 @@ async def forwards():
     manager.add_column(
         table_class_name="SearchMiss",
         tablename="search_miss",
-        column_name="count",
-        db_column_name="count",
+        column_name="hits",
+        db_column_name="hits",
         column_class_name="Integer",
         column_class=Integer,
         params={

@@ -30,7 +30,7 @@ POSTGRES = (
     "CREATE INDEX IF NOT EXISTS search_entry_document ON search_entry USING GIN (document)",
     "CREATE INDEX IF NOT EXISTS search_entry_gram_document ON search_entry USING GIN (gram_document)",
 )
-BOTH = ("CREATE INDEX IF NOT EXISTS search_miss_count ON search_miss (count)",)
+BOTH = ("CREATE INDEX IF NOT EXISTS search_miss_hits ON search_miss (hits)",)
 
 
 async def forwards():

@@ -8,8 +8,8 @@ from registry.search.vocabulary import normalize
 from registry.tables import SearchMiss
 
 UPSERT = (
-    'INSERT INTO search_miss (query, "count", last_seen) VALUES ({}, 1, {}) '
-    'ON CONFLICT (query) DO UPDATE SET "count" = search_miss."count" + 1, last_seen = excluded.last_seen'
+    "INSERT INTO search_miss (query, hits, last_seen) VALUES ({}, 1, {}) "
+    "ON CONFLICT (query) DO UPDATE SET hits = search_miss.hits + 1, last_seen = excluded.last_seen"
 )
 
 
@@ -21,7 +21,7 @@ async def record(query: str, now: datetime) -> None:
 
 
 async def top(limit: int = 200) -> list[dict]:
-    return await SearchMiss.select().order_by(SearchMiss.count, ascending=False).limit(limit)
+    return await SearchMiss.select().order_by(SearchMiss.hits, ascending=False).limit(limit)
 
 
 async def forget(query: str) -> None:

@@ -215,8 +215,8 @@ async def test_queries_without_result_are_counted(client):
         assert response.status_code == 200 and codes(response) == []
     await client.get("/search", params={"q": "驾照"})  # found: not counted
     await client.get("/search", params={"q": "火星签证", "level": "city"})  # filtered: not counted
-    rows = await SearchMiss.select(SearchMiss.query, SearchMiss.count)
-    assert rows == [{"query": "火星签证", "count": 3}]
+    rows = await SearchMiss.select(SearchMiss.query, SearchMiss.hits)
+    assert rows == [{"query": "火星签证", "hits": 3}]
 
 
 async def test_a_miss_becomes_a_synonym(client, seeded_db):
