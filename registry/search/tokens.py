@@ -6,8 +6,8 @@ both engines see the same words, and a query is made of the same words.
 
 - `words(text)`: jieba's search mode (`居民身份证` → 居民 身份 身份证 居民身份证), lower case,
   punctuation dropped. Two-character words (户口, 社保, 医保) are words like any other.
-- `pinyin_words(text)`: for names, full pinyin and initials from each word to the end of the
-  name, so `jiehun`, `jhdj` and `gsdj` find 结婚登记 and 公司登记 typed as a prefix.
+- `pinyin_words(text)`: for names, full pinyin and initials from each character to the end of
+  the name, so `jiehun`, `jhdj`, `dengji` and `gsdj` find 结婚登记 and 公司登记 typed as a prefix.
 - `grams(text)`: a name's characters and character pairs, for tolerating a wrong or missing
   character.
 """
@@ -88,16 +88,27 @@ def pinyin_of(word: str) -> tuple[str, str]:
 
 
 def pinyin_words(text: str) -> list[str]:
-    """Full pinyin and initials of a name from each of its words to the end: a query typed as
-    a prefix of one of them (`jiehun`, `jhdj`, `dengji`) finds the name, and every word and run
-    of words is such a prefix — two tokens per word, whatever the name's length."""
+    """Full pinyin and initials of a name from each of its characters to the end: a query typed
+    as a prefix of one of them (`jiehun`, `jhdj`, `dengji`) finds the name, since every word and
+    run of words is such a prefix — two tokens per character, whatever the name's length."""
     out: list[str] = []
     for line in text.splitlines():
-        syllables = [pinyin_of(w) for w in cut(line) if has_han(w)]
-        for i in range(len(syllables)):
-            out.append("".join(f for f, _a in syllables[i:]))
-            out.append("".join(a for _f, a in syllables[i:]))
+        out.extend(_pinyin_suffixes("".join(HAN.findall(line))))
     return list(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=65_536)
+def _pinyin_suffixes(han: str) -> tuple[str, ...]:
+    from pypinyin import Style, lazy_pinyin
+
+    if not han:
+        return ()
+    syllables = [clean(p) for p in lazy_pinyin(han, style=Style.NORMAL, errors="ignore")]
+    out = []
+    for i in range(len(syllables)):
+        out.append("".join(syllables[i:]))
+        out.append("".join(s[:1] for s in syllables[i:]))
+    return tuple(out)
 
 
 def grams(text: str) -> list[str]:
