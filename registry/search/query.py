@@ -33,7 +33,8 @@ from registry.vocab import ITEM_TYPES
 
 PAGE_SIZE = 20
 MAX_QUERY = 100
-TYPO_CANDIDATES = 200
+TYPO_CANDIDATES = 100
+COUNT_CAP = 1000
 CODE_RE = re.compile(r"[0-9a-z-]*[0-9-][0-9a-z-]*")
 
 
@@ -162,8 +163,9 @@ def topic_node(terms: Iterable[str]) -> Node | None:
     return _or([_words_node(tokens.cut(t), prefix_ascii=False) for t in terms])
 
 
-def grams_node(text: str) -> Node | None:
-    return _or([("word", g) for g in tokens.grams(text)])
+def grams_node(text: str, size: int) -> Node | None:
+    """The character pairs (size 2) or characters (size 1) of `text`, any of them."""
+    return _or([("word", g) for g in tokens.grams(text) if len(g) == size])
 
 
 # ---- rendering for each engine -----------------------------------------------------------
@@ -218,7 +220,11 @@ class Results:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return max(1, -(-min(self.total, COUNT_CAP) // PAGE_SIZE))
+
+    @property
+    def total_label(self) -> str:
+        return f"{COUNT_CAP}+" if self.total > COUNT_CAP else str(self.total)
 
     @property
     def found(self) -> bool:
@@ -255,30 +261,44 @@ def _is_sqlite() -> bool:
     return SearchEntry._meta.db.engine_type == "sqlite"
 
 
-async def _run(
+@dataclass(frozen=True, slots=True)
+class _Query:
+    source: str
+    clause: str
+    args: list[Any]
+    order: str
+    order_args: list[Any]
+
+
+def _query(
     match: Node | None,
     topic: Node | None,
     params: SearchParams,
     *,
-    limit: int,
-    offset: int,
     grams: bool = False,
     extra: tuple[str, list[Any]] | None = None,
-) -> tuple[list[dict], int]:
-    """One page of entries matching `match` (ranked) within `topic` and the filters, and the
-    count of all of them."""
+    tier: str = "all",
+) -> _Query:
+    """The FROM, WHERE and ORDER BY of entries matching `match` within `topic` and the filters.
+    `tier`: "name" keeps the entries whose name matches, "rest" the others (ranking the few name
+    matches first costs far less than ranking thousands of material matches)."""
     where, args = _filters(params)
     if extra:
         where.append(extra[0])
         args.extend(extra[1])
-    sqlite = _is_sqlite()
-    order = "e.code"
-    source = "search_entry e"
-    match_args: list[Any] = []
-    if sqlite:
+    order, source, match_args, order_args = "e.code", "search_entry e", [], []
+    if _is_sqlite():
         parts = []
         if match is not None:
-            parts.append(("{grams} : " if grams else "{name summary body} : ") + fts5(match))
+            expr = fts5(match)
+            if grams:
+                parts.append("{grams} : " + expr)
+            elif tier == "name":
+                parts.append("{name} : " + expr)
+            elif tier == "rest":
+                parts.append(f"({{name summary body}} : {expr}) NOT ({{name}} : {expr})")
+            else:
+                parts.append("{name summary body} : " + expr)
         if topic is not None:
             parts.append("{name} : " + fts5(topic))
         if parts:
@@ -292,25 +312,68 @@ async def _run(
         column = "e.gram_document" if grams else "e.document"
         if match is not None:
             where.insert(0, f"{column} @@ to_tsquery('simple', {{}})")
-            match_args.append(tsquery(match))
+            match_args.append(tsquery(match, "A" if tier == "name" else ""))
+            if tier == "rest":
+                where.insert(1, f"NOT {column} @@ to_tsquery('simple', {{}})")
+                match_args.append(tsquery(match, "A"))
             order = f"ts_rank({column}, to_tsquery('simple', {{}}), 1) DESC, e.code"
+            order_args.append(tsquery(match))
         if topic is not None:
             where.append("e.document @@ to_tsquery('simple', {})")
             args.append(tsquery(topic, "A"))
     clause = (" WHERE " + " AND ".join(where)) if where else ""
-    all_args = [*match_args, *args]
-    order_args = [tsquery(match)] if (not sqlite and match is not None) else []
-    rows = await SearchEntry.raw(
-        f"SELECT {COLUMNS} FROM {source}{clause} ORDER BY {order} LIMIT {{}} OFFSET {{}}",
-        *all_args,
-        *order_args,
+    return _Query(source, clause, [*match_args, *args], order, order_args)
+
+
+async def _rows(q: _Query, *, limit: int, offset: int) -> list[dict]:
+    if limit <= 0:
+        return []
+    return await SearchEntry.raw(
+        f"SELECT {COLUMNS} FROM {q.source}{q.clause} ORDER BY {q.order} LIMIT {{}} OFFSET {{}}",
+        *q.args,
+        *q.order_args,
         limit,
         offset,
     )
-    if offset == 0 and len(rows) < limit:
-        return rows, len(rows)
-    (counted,) = await SearchEntry.raw(f"SELECT COUNT(*) AS n FROM {source}{clause}", *all_args)
-    return rows, counted["n"]
+
+
+async def _count(q: _Query) -> int:
+    """How many entries match, counted up to COUNT_CAP (a page says "1000+" beyond)."""
+    (row,) = await SearchEntry.raw(
+        f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {q.source}{q.clause} LIMIT {COUNT_CAP + 1}) c", *q.args
+    )
+    return row["n"]
+
+
+async def _run(
+    match: Node | None,
+    topic: Node | None,
+    params: SearchParams,
+    *,
+    limit: int,
+    offset: int,
+    grams: bool = False,
+    extra: tuple[str, list[Any]] | None = None,
+) -> tuple[list[dict], int]:
+    """One page of entries matching `match` within `topic` and the filters, and their count.
+    Ranked matches come in two tiers: the name matches, then the others."""
+    if match is None or grams:
+        q = _query(match, topic, params, grams=grams, extra=extra)
+        rows = await _rows(q, limit=limit, offset=offset)
+        if offset == 0 and len(rows) < limit:
+            return rows, len(rows)
+        return rows, await _count(q)
+    total = await _count(_query(match, topic, params, extra=extra))
+    if not total:
+        return [], 0
+    named = _query(match, topic, params, extra=extra, tier="name")
+    rows = await _rows(named, limit=limit, offset=offset)
+    if len(rows) == limit:
+        return rows, total
+    in_names = offset + len(rows) if rows else await _count(named)
+    rest = _query(match, topic, params, extra=extra, tier="rest")
+    more = await _rows(rest, limit=limit - len(rows), offset=max(0, offset - in_names))
+    return rows + more, total
 
 
 def edit_distance_within(query: str, name: str) -> int:
@@ -336,8 +399,11 @@ async def search(params: SearchParams, vocabulary: Vocabulary, *, page_size: int
         rows, total = await _run(None, topic_match, params, limit=page_size, offset=offset)
         return _results(params, rows, total, "browse" if not p.text else "exact", p)
     if p.code:
-        for pattern in (f"{p.code}%", f"%{p.code}%"):  # a prefix on the index first
-            like = ("e.code LIKE {}", [pattern])
+        # A prefix as a range on the code index, then anywhere in the code.
+        for like in (
+            ("e.code >= {} AND e.code < {}", [p.code, p.code + "\uffff"]),
+            ("e.code LIKE {}", [f"%{p.code}%"]),
+        ):
             rows, total = await _run(None, topic_match, params, limit=page_size, offset=offset, extra=like)
             if total:
                 return _results(params, rows, total, "code", p)
@@ -346,19 +412,23 @@ async def search(params: SearchParams, vocabulary: Vocabulary, *, page_size: int
         if total:
             return _results(params, rows, total, "exact", p)
     if p.typo:
-        candidates, _n = await _run(
-            grams_node(p.typo), topic_match, params, limit=TYPO_CANDIDATES, offset=0, grams=True
-        )
-        close = [
-            (distance, i, row)
-            for i, row in enumerate(candidates)
-            if (distance := edit_distance_within(p.typo, "".join(tokens.HAN.findall(row["name"])))) <= 1
-        ]
-        if close:
-            close.sort(key=lambda t: (t[0], t[1]))
-            rows = [row for _d, _i, row in close]
-            p.marks = list(dict.fromkeys([*p.marks, *tokens.grams(p.typo)[: len(p.typo)]]))
-            return _results(params, rows[offset : offset + page_size], len(rows), "typo", p)
+        for size in (2, 1):  # character pairs are rarer: fewer candidates to check
+            candidates = await _rows(
+                _query(grams_node(p.typo, size), topic_match, params, grams=True),
+                limit=TYPO_CANDIDATES,
+                offset=0,
+            )
+            han = "".join
+            close = [
+                (distance, i, row)
+                for i, row in enumerate(candidates)
+                if (distance := edit_distance_within(p.typo, han(tokens.HAN.findall(row["name"])))) <= 1
+            ]
+            if close:
+                close.sort(key=lambda t: (t[0], t[1]))
+                rows = [row for _d, _i, row in close]
+                p.marks = list(dict.fromkeys([*p.marks, *tokens.grams(p.typo)[: len(p.typo)]]))
+                return _results(params, rows[offset : offset + page_size], len(rows), "typo", p)
     if p.loose is not None:
         rows, total = await _run(p.loose, topic_match, params, limit=page_size, offset=offset)
         if total:
