@@ -389,6 +389,16 @@ def edit_distance_within(query: str, name: str) -> int:
 
 
 async def search(params: SearchParams, vocabulary: Vocabulary, *, page_size: int = PAGE_SIZE) -> Results:
+    """The results page for `params`: a few queries, on one connection (SQLite opens one per
+    query otherwise) and one snapshot."""
+    engine = SearchEntry._meta.db
+    if _is_sqlite() and engine.current_transaction.get() is None:
+        async with engine.transaction():
+            return await _search(params, vocabulary, page_size)
+    return await _search(params, vocabulary, page_size)
+
+
+async def _search(params: SearchParams, vocabulary: Vocabulary, page_size: int) -> Results:
     offset = (params.page - 1) * page_size
     topic = vocabulary.topic(params.topic) if params.topic else None
     topic_match = topic_node(topic.terms) if topic else None
