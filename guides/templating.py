@@ -22,8 +22,7 @@ def make_environment(extra_dirs: tuple[Path, ...] = ()) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    # The web app replaces csp_nonce with a per-response nonce (registry/web/security.py).
-    env.globals.update(_=_, ngettext=ngettext, csp_nonce=lambda: "")
+    env.globals.update(_=_, ngettext=ngettext)
     env.filters.update(
         markdown=lambda text: Markup(render_markdown(text)),
         level_label=labels.level_label,

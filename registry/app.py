@@ -44,7 +44,7 @@ from registry.web.params import check_request_input
 from registry.web.public import PublicController
 from registry.web.screen import ScreenAdminController, ScreenController
 from registry.web.search import SearchController, StaffSearchController
-from registry.web.security import csp_nonce, security_headers_hook
+from registry.web.security import security_headers_hook
 from registry.web.spreadsheets import SpreadsheetController
 from registry.web.staff import StaffController
 from registry.web.staff_api import StaffApiController
@@ -148,7 +148,6 @@ def create_app(
     environment = make_environment()
     environment.globals["urls"] = urls
     environment.globals.update(jinja_globals())
-    environment.globals["csp_nonce"] = csp_nonce
 
     background: list[asyncio.Task] = []
     reads = PublicReads()

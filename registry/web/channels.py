@@ -21,6 +21,7 @@ from guides.urls import Urls
 from registry.reads.public import PublicReads
 from registry.web.public import GoneException
 from registry.web.rendering import cached_response, etag_for, render
+from registry.web.security import allow_inline_styles
 
 # How long caches may keep each byte channel, and what its ETag is. A QR code encodes only the
 # stable address: its bytes never change, so caches may keep it for a year. A guide's documents
@@ -78,6 +79,7 @@ def _page(
             key, render(request, spec.template, context_for(spec, guide, fingerprint, urls))
         )
     headers = {"X-Content-Fingerprint": fingerprint, "Cache-Control": A_WHILE}
+    allow_inline_styles(request.scope, body)
     return cached_response(
         request, body, etag=etag_for(channel, fingerprint), media_type=spec.media_type, headers=headers
     )

@@ -1,29 +1,31 @@
 """Security headers on every response, from one place (a `before_send` hook on the app).
 
 The Content-Security-Policy allows scripts and styles from this site only: no inline script, no
-`style=` attribute, no `unsafe-inline`. A template that needs one inline `<style>` (the print
-page's running footer) asks for `csp_nonce()`; the hook then adds that nonce to `style-src`.
+`style=` attribute, no `unsafe-inline`. A page with an inline `<style>` (the print page's running
+footer) is served through `allow_inline_styles`, which adds the SHA-256 of each block to
+`style-src`: a hash, unlike a nonce, stays right for a page rendered once and served from cache.
 Everything else is fixed per installation (HSTS only when the public URL is https).
 """
 
 from __future__ import annotations
 
-import secrets
-from typing import Any
+import base64
+import hashlib
+import re
 
-from jinja2 import pass_context
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 from registry.settings import Settings
 
-NONCE_KEY = "onetrip_csp_nonce"
+STYLE_HASHES_KEY = "onetrip_csp_style_hashes"
+_INLINE_STYLE = re.compile(rb"<style>(.*?)</style>", re.DOTALL)
 HSTS = "max-age=31536000; includeSubDomains"
 PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 
-def content_security_policy(nonce: str | None = None) -> str:
-    style = "style-src 'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+def content_security_policy(style_hashes: tuple[str, ...] = ()) -> str:
+    style = " ".join(["style-src 'self'", *(f"'{h}'" for h in style_hashes)])
     return "; ".join(
         [
             "default-src 'self'",
@@ -64,19 +66,14 @@ def security_headers_hook(settings: Settings):
         headers = MutableScopeHeaders.from_message(message)
         for name, value in fixed.items():
             headers[name] = value
-        headers["Content-Security-Policy"] = content_security_policy(scope.get(NONCE_KEY))  # type: ignore[arg-type]
+        headers["Content-Security-Policy"] = content_security_policy(scope.get(STYLE_HASHES_KEY, ()))  # type: ignore[arg-type]
 
     return before_send
 
 
-@pass_context
-def csp_nonce(context: Any) -> str:
-    """A per-response nonce for the one inline `<style>` a template needs; "" outside a request
-    (the static export renders the same templates)."""
-    request = context.get("request")
-    if request is None:
-        return ""
-    scope = request.scope
-    if NONCE_KEY not in scope:
-        scope[NONCE_KEY] = secrets.token_urlsafe(16)
-    return scope[NONCE_KEY]
+def allow_inline_styles(scope: Scope, body: bytes) -> None:
+    """Let this response's inline `<style>` blocks through the policy, by their SHA-256."""
+    scope[STYLE_HASHES_KEY] = tuple(  # type: ignore[literal-required]
+        "sha256-" + base64.b64encode(hashlib.sha256(block).digest()).decode("ascii")
+        for block in _INLINE_STYLE.findall(body)
+    )

@@ -3,6 +3,8 @@ anonymous and signed in, every method, errors included; HEAD answers wherever GE
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from datetime import UTC, datetime
 
@@ -110,10 +112,13 @@ async def test_hsts_when_the_public_url_is_https(small_db):
             assert response.headers["strict-transport-security"].startswith("max-age=31536000"), path
 
 
-async def test_the_print_page_inline_style_carries_the_nonce_of_its_policy(small_client):
-    response = await small_client.get(f"/g/{SAMPLES['code']}/print")
-    nonce = re.search(r"'nonce-([^']+)'", response.headers["content-security-policy"]).group(1)
-    assert f'<style nonce="{nonce}">' in response.text
-    again = await small_client.get(f"/g/{SAMPLES['code']}/print")
-    assert nonce not in again.headers["content-security-policy"]  # one nonce per response
-    assert "nonce" not in content_security_policy()
+async def test_the_print_page_inline_style_is_allowed_by_its_hash_only(small_client):
+    first = await small_client.get(f"/g/{SAMPLES['code']}/print")
+    style = re.search(r"<style>(.*?)</style>", first.text, re.DOTALL).group(1)
+    digest = base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode("ascii")
+    assert f"'sha256-{digest}'" in first.headers["content-security-policy"]
+    again = await small_client.get(f"/g/{SAMPLES['code']}/print")  # served from the cache
+    assert again.headers["content-security-policy"] == first.headers["content-security-policy"]
+    home = await small_client.get("/")
+    assert "sha256-" not in home.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in content_security_policy(("sha256-x",))
