@@ -33,7 +33,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 FILE_ITEMS = 500
-REFERENCE_FILES = ("departments.toml", "materials.toml", "legal_documents.toml", "targets.toml")
+REFERENCE_FILES = (
+    "departments.toml",
+    "materials.toml",
+    "legal_documents.toml",
+    "targets.toml",
+    "synonyms.toml",
+    "topics.toml",
+)
 
 # 业务办理项: the cases one basic item is split into, and who they are for.
 CASES = (

@@ -168,6 +168,8 @@ def routes_for(base: str) -> list[tuple[str, str]]:
         ("/api/items", "/api/items"),
         (f"/api/items?page={page}", f"/api/items?page={page}"),
         ("/api/items/{code}", f"/api/items/{code}"),
+        ("/search?q=身份证", "/search?q=%E8%BA%AB%E4%BB%BD%E8%AF%81"),
+        ("/search?q=jiehun&level=district", "/search?q=jiehun&level=district"),
         ("/metrics", "/metrics"),
         ("/metrics/unit/{code}", f"/metrics/unit/{unit}"),
     ]

@@ -31,6 +31,11 @@ class Urls:
         query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
         return "/items" + (f"?{query}" if query else "")
 
+    def search(self, **params: object) -> str:
+        """The search page: a shareable address for any query, filters and page."""
+        query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+        return "/search" + (f"?{query}" if query else "")
+
     def guide(self, code: str) -> str:
         return f"/g/{quote(code)}"
 
@@ -147,6 +152,10 @@ class StaticUrls(Urls):
 
     def department(self, code: str) -> str:
         return f"{self.root}departments/{quote(code, safe='')}.html"
+
+    def search(self, **params: object) -> str:
+        """A static site has no search: the live site's."""
+        return self.public_url.rstrip("/") + Urls.search(self, **params)
 
     def guide(self, code: str) -> str:
         return self._guide_dir(code) + "index.html"

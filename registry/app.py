@@ -30,6 +30,7 @@ from registry.db import bind, engine_for, prepare
 from registry.errors import DomainError
 from registry.inputs import entries_text
 from registry.reads.public import PublicReads, invalidate
+from registry.search import tokens as search_tokens
 from registry.settings import PROJECT_ROOT, Settings
 from registry.vocab import jinja_globals
 from registry.web.account import AccountController
@@ -43,6 +44,7 @@ from registry.web.openapi import JsonSchemaPlugin, SwaggerPage
 from registry.web.params import check_request_input
 from registry.web.public import PublicController
 from registry.web.screen import ScreenAdminController, ScreenController
+from registry.web.search import SearchController, StaffSearchController
 from registry.web.security import security_headers_hook
 from registry.web.spreadsheets import SpreadsheetController
 from registry.web.staff import StaffController
@@ -160,6 +162,7 @@ def create_app(
         await prepare(engine)
         if pool and isinstance(engine, PostgresEngine):
             await engine.start_connection_pool()
+        await asyncio.to_thread(search_tokens.warm_up)  # jieba's dictionary: ~1 s, once per process
         if settings.publish_interval > 0:
             background.append(asyncio.create_task(publish_loop(settings.publish_interval, clock)))
 
@@ -172,6 +175,8 @@ def create_app(
     return OnetripApp(
         route_handlers=[
             PublicController,
+            SearchController,
+            StaffSearchController,
             ApiController,
             ChannelController,
             NoticeController,

@@ -250,6 +250,15 @@ def cmd_publish_due(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
+    from registry.search.index import rebuild
+
+    _engine(settings)
+    count = asyncio.run(rebuild())
+    print(_("搜索索引已重建：{n} 个事项", n=count))
+    return 0
+
+
 def cmd_verify_log(settings: Settings, args: argparse.Namespace) -> int:
     from registry.changelog import verify_log
 
@@ -327,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     due = sub.add_parser("publish-due", help="publish what is due (safe from cron every minute)")
     due.add_argument("--verbose", action="store_true")
     due.set_defaults(func=cmd_publish_due)
+
+    reindex = sub.add_parser("reindex", help="rebuild the search index from the current guides")
+    reindex.set_defaults(func=cmd_reindex)
 
     verify = sub.add_parser("verify-log", help="check the hash chain of the change log")
     verify.set_defaults(func=cmd_verify_log)

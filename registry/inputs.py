@@ -100,7 +100,7 @@ class FieldSpec(msgspec.Struct, frozen=True):
 
     name: str
     title: str
-    kind: str  # text | int | bool | date | choices | records | choice
+    kind: str  # text | int | bool | date | choices | records | choice | texts
     required: bool
     default: Any
     help: str = ""
@@ -181,6 +181,9 @@ def fields_of(cls: type) -> tuple[FieldSpec, ...]:
                 kind, kw["record"] = "records", item.cls
             elif isinstance(item, mi.LiteralType):
                 kind, kw["choices"] = "choices", _literal_values(hints[f.name]) or tuple(item.values)
+            elif isinstance(item, mi.StrType):  # a list of words (search synonyms, topics)
+                kind = "texts"
+                extra["item_max_length"] = item.max_length
             else:
                 raise TypeError(f"{cls.__name__}.{f.name}: unsupported list item {item!r}")
         else:
@@ -235,6 +238,17 @@ def _value(spec: FieldSpec, raw: Any, path: str, errors: list[FieldError]) -> An
         raise Invalid(_("应为文本列表") if spec.kind == "choices" else _("应为列表"))
     if spec.max_length is not None and len(raw) > spec.max_length:
         raise Invalid(_("最多 {n} 项", n=spec.max_length))
+    if spec.kind == "texts":
+        if not all(isinstance(v, str) for v in raw):
+            raise Invalid(_("应为文本列表"))
+        texts = tuple(clean_text(v) for v in raw)
+        limit = spec.extra.get("item_max_length")
+        for v in texts:
+            if not v:
+                raise Invalid(_("不能包含空文本"))
+            if limit is not None and len(v) > limit:
+                raise Invalid(_("“{v}”过长（最多 {n} 字）", v=v[:20], n=limit))
+        return texts
     if spec.kind == "choices":
         if not all(isinstance(v, str) for v in raw):
             raise Invalid(_("应为文本列表"))

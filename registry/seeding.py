@@ -28,6 +28,8 @@ from registry.editions.publication import NewSeed, publish_new_seeds, publish_se
 from registry.editions.schema import EditionContent, content_from_mapping, item_code_error
 from registry.errors import DomainError, ValidationError
 from registry.inputs import read
+from registry.search import index as search_index
+from registry.search import vocabulary
 from registry.snapshot import Catalogue, build_guide, department_ref
 from registry.tables import Department, Edition, LegalDocument, Material, ServiceItem, Target
 from registry.vocab import (
@@ -128,6 +130,8 @@ class SeedBundle:
     documents: list[SeedDocument] = field(default_factory=list)
     items: list[SeedItem] = field(default_factory=list)
     targets: list[SeedTarget] = field(default_factory=list)
+    synonyms: vocabulary.SynonymFile = field(default_factory=vocabulary.SynonymFile)
+    topics: vocabulary.TopicFile = field(default_factory=vocabulary.TopicFile)
 
 
 @dataclass
@@ -157,6 +161,8 @@ class SeedReport:
                     n=self.unchanged.get(kind, 0),
                 )
             )
+        if self.created.get("synonyms"):
+            out.append(_("同义词：新增 {c}", c=self.created["synonyms"]))
         if self.differs:
             out.append(
                 _(
@@ -337,6 +343,15 @@ def read_seeds(root: Path) -> SeedBundle:
             _unique(seen_targets, f"{target.level} {target.deadline}", where, "deadline", problems)
             bundle.targets.append(target)
 
+    for name, cls, attr in (
+        ("synonyms.toml", vocabulary.SynonymFile, "synonyms"),
+        ("topics.toml", vocabulary.TopicFile, "topics"),
+    ):
+        value, errors = vocabulary.read_file(root / name, cls)
+        problems.extend(Problem(name, "-", e.field, e.message) for e in errors)
+        if value is not None:
+            setattr(bundle, attr, value)
+
     if problems:
         raise SeedError(problems)
     return bundle
@@ -391,6 +406,7 @@ async def apply_seeds(
     now = now or system_now()
     report = SeedReport()
     async with write_transaction():
+        named = {r["code"]: (r["name"], r["short_name"], r["level"]) for r in await Department.select()}
         dept_ids = await _upsert(
             Department,
             [{**msgspec.structs.asdict(d), "position": i} for i, d in enumerate(bundle.departments)],
@@ -416,6 +432,12 @@ async def apply_seeds(
             "materials",
         )
         await _upsert_targets(bundle.targets, report)
+        synonyms = await vocabulary.apply_seed(bundle.synonyms, bundle.topics, now)
+        if synonyms["created"]:
+            report.created["synonyms"] = synonyms["created"]
+        for d in bundle.departments:  # a renamed department: its items' index entries say so
+            if d.code in named and named[d.code] != (d.name, d.short_name, d.level):
+                await search_index.refresh_department(dept_ids[d.code])
         ids = store.RefIds(materials=mat_ids, documents=doc_ids)
         catalogue = await store.load_catalogue()
         departments = {r["code"]: r for r in await Department.select()}

@@ -241,6 +241,63 @@ class ChangeRecord(Table):
     hash = Varchar(length=64, unique=True)
 
 
+class SearchEntry(Table):
+    """The search index: one row per current, not withdrawn item (registry.search.index).
+
+    The `*_tokens` columns hold words computed in Python (jieba, pinyin); the engines index them:
+    an FTS5 table `search_fts` on SQLite, generated `tsvector` columns with GIN indexes on
+    PostgreSQL (both made by raw SQL in the migration). The other columns are what filters and
+    result lists need, so a search never reads an edition."""
+
+    item = Integer(unique=True)
+    code = Varchar(length=40, index=True)
+    department = Integer(index=True)
+    department_code = Varchar(length=32)
+    department_name = Varchar(length=200)
+    level = Varchar(length=16)
+    item_type = Varchar(length=16)
+    person = Boolean(default=False)  # audience 自然人
+    organisation = Boolean(default=False)  # audience 法人 or 其他组织
+    trips = Integer(default=1)
+    online_depth = Integer(default=0)
+    promised_days = Integer(default=0)
+    name = Varchar(length=200)
+    summary = Text(default="")
+    name_tokens = Text(default="")
+    summary_tokens = Text(default="")
+    body_tokens = Text(default="")
+    grams = Text(default="")
+
+
+class SearchSynonym(Table):
+    """What citizens type and what it means: `term` (身份证, 开个体户, 驾照 …) expands to each of
+    `means` (one or more item-name words, separated by "|"). kind "ignore": a filler word removed
+    from queries (怎么, 办理 …). Seeded from seeds/synonyms.toml; admins edit them."""
+
+    term = Varchar(length=100, unique=True)
+    means = Text(default="")
+    kind = Varchar(length=16, default="synonym")
+    changed_at = Timestamptz()
+
+
+class SearchTopic(Table):
+    """A theme or life stage (生育收养, 婚姻登记 …) to browse by: the items whose name contains one
+    of `terms` (words separated by "|"). Seeded from seeds/topics.toml."""
+
+    code = Varchar(length=32, unique=True)
+    name = Varchar(length=100)
+    terms = Text(default="")
+    position = Integer(default=0)
+
+
+class SearchMiss(Table):
+    """A query that found nothing: its text, how often, when last (no personal data)."""
+
+    query = Varchar(length=100, unique=True)
+    hits = Integer(default=0)
+    last_seen = Timestamptz()
+
+
 TABLES: tuple[type[Table], ...] = (
     User,
     UserDepartment,
@@ -259,4 +316,8 @@ TABLES: tuple[type[Table], ...] = (
     ScreenCheckin,
     Target,
     ChangeRecord,
+    SearchEntry,
+    SearchSynonym,
+    SearchTopic,
+    SearchMiss,
 )

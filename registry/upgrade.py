@@ -27,3 +27,15 @@ async def migrate(engine: Engine) -> None:
     result = await run_forwards("registry")
     if not result.success:
         raise RuntimeError(f"migration failed: {result.message}")
+    await _fill_search_index()
+
+
+async def _fill_search_index() -> None:
+    """A registry published before the search index existed gets it built once."""
+    from registry.search.index import rebuild
+    from registry.tables import SearchEntry, ServiceItem
+
+    if not await SearchEntry.count() and await ServiceItem.count().where(
+        ServiceItem.current_edition.is_not_null()
+    ):
+        await rebuild()

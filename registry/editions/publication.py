@@ -22,6 +22,7 @@ from registry.editions import store
 from registry.editions.schema import EditionContent
 from registry.editions.workflow import Action, TransitionError, check
 from registry.reads.public import invalidate
+from registry.search import index as search_index
 from registry.snapshot import Catalogue, build_guide
 from registry.tables import Citation, Edition, EditionMaterial, ServiceItem, User
 from registry.vocab import ChangeKind, EditionStatus, local_today
@@ -101,7 +102,8 @@ async def publish(
 
 
 async def make_current(item_id: int, edition_id: int, *, withdraw: bool = False) -> None:
-    """The edition becomes the guide the public sees; the one before is superseded."""
+    """The edition becomes the guide the public sees; the one before is superseded. The search
+    index follows in the same transaction (a withdrawal removes the item from it)."""
     await Edition.update({Edition.status: EditionStatus.superseded.value}).where(
         (Edition.item == item_id)
         & (Edition.status == EditionStatus.published.value)
@@ -111,6 +113,7 @@ async def make_current(item_id: int, edition_id: int, *, withdraw: bool = False)
     if withdraw:
         values[ServiceItem.withdrawn] = True
     await ServiceItem.update(values).where(ServiceItem.id == item_id)
+    await search_index.refresh(item_id)
 
 
 async def publish_approved(item: dict[str, Any], edition_id: int, *, now: datetime) -> Guide:
@@ -333,6 +336,20 @@ async def publish_new_seeds(
             )
         )
     await changelog.append_many(entries)
+    await search_index.index_new(
+        (
+            {"id": item_ids[seed.code], "code": seed.code, "item_type": seed.item_type},
+            {
+                "id": seed.department_id,
+                "code": seed.department.code,
+                "name": seed.department.name,
+                "short_name": seed.department.short_name,
+                "level": seed.department.level,
+            },
+            guide,
+        )
+        for seed, guide in guides
+    )
     after_commit(invalidate)
 
 

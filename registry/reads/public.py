@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from guides import Guide
 from registry.queries import DepartmentSummary, GuideLookup, ItemFilter, ItemRow
-from registry.tables import Department, Edition, ServiceItem, Target
+from registry.tables import Department, Edition, SearchTopic, ServiceItem, Target
 
 T = TypeVar("T")
 
@@ -45,8 +45,8 @@ class Head:
 
     `seq` moves with every publication (the change log is append-only); `scheduled` and
     `approved` move when `publish_due` switches a scheduled edition on its date or an approval
-    is held (neither appends to the log); `reference` is a digest of departments and targets,
-    which admins and seeding change without a publication.
+    is held (neither appends to the log); `reference` is a digest of departments, targets and the
+    search vocabulary (synonyms, topics), which admins and seeding change without a publication.
     """
 
     seq: int
@@ -58,7 +58,9 @@ class Head:
 HEAD_SQL = (
     "SELECT (SELECT MAX(seq) FROM change_record) AS seq,"
     " (SELECT COUNT(*) FROM edition WHERE status = 'scheduled') AS scheduled,"
-    " (SELECT COUNT(*) FROM edition WHERE status = 'approved') AS approved"
+    " (SELECT COUNT(*) FROM edition WHERE status = 'approved') AS approved,"
+    " (SELECT COUNT(*) FROM search_synonym) AS synonyms,"
+    " (SELECT MAX(changed_at) FROM search_synonym) AS synonyms_changed"
 )
 
 
@@ -66,7 +68,9 @@ async def read_head() -> Head:
     (row,) = await Edition.raw(HEAD_SQL)
     departments = await Department.select().order_by(Department.id)
     targets = await Target.select().order_by(Target.id)
-    digest = hashlib.sha256(repr((departments, targets)).encode()).hexdigest()[:16]
+    topics = await SearchTopic.select().order_by(SearchTopic.id)
+    vocabulary = (row["synonyms"], str(row["synonyms_changed"]), topics)
+    digest = hashlib.sha256(repr((departments, targets, vocabulary)).encode()).hexdigest()[:16]
     return Head(row["seq"] or 0, row["scheduled"] or 0, row["approved"] or 0, digest)
 
 

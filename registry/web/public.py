@@ -16,7 +16,9 @@ from registry import queries
 from registry.diff import diff_guides
 from registry.inputs import Invalid, parse_int
 from registry.reads.public import Overview, PublicReads
+from registry.search import vocabulary
 from registry.settings import Settings
+from registry.vocab import ITEM_TYPES
 from registry.web.deps import calendar, now
 from registry.web.feed import atom_feed
 from registry.web.params import item_filter
@@ -66,7 +68,9 @@ class PublicController(Controller):
     @get("/", name="home")
     async def home(self, request: Request, reads: NamedDependency[PublicReads]) -> Response[bytes]:
         async def page() -> bytes:
-            return render(request, "index.html", _home_context(await reads.overview()))
+            topics = (await reads.memo("search-vocabulary", vocabulary.load)).topics
+            context = {**_home_context(await reads.overview()), "topics": topics, "item_types": ITEM_TYPES}
+            return render(request, "index.html", context)
 
         head = await reads.head()
         return cached_response(request, await reads.page("home", page), etag=etag_for("home", repr(head)))

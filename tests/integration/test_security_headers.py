@@ -24,6 +24,7 @@ SAMPLES = {
     "username": "li",
     "file_path": "css/site.css",
     "path": "nothing-here",
+    "synonym_id": "1",
 }
 EXPECTED = {
     "x-content-type-options": "nosniff",

@@ -1,0 +1,541 @@
+"""One query interface over both engines: `search(params, vocabulary)`.
+
+A query is planned in Python (words, synonyms, pinyin) into a small expression tree, which is
+rendered as an FTS5 MATCH expression on SQLite and as a tsquery on PostgreSQL. In order:
+
+1. **exact** — every word of the query (or of a synonym's meaning) is in the item; ranked by
+   where it matched: name, then summary and result, then conditions, materials and department.
+2. **code** — a query that looks like an item code is a prefix (then substring) match on codes.
+3. **typo** — nothing found and the query has ≥ 3 Chinese characters: names sharing characters
+   and character pairs with it, kept when one character edit turns the query into (part of) the
+   name.
+4. **loose** — still nothing: items with any of the query's words, shown as "related".
+
+Filters (department, level, trips, item type, audience, topic) combine with any of these; with
+no query they list the filtered items by code (browsing by topic, audience or type).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from markupsafe import Markup, escape
+from msgspec import Struct
+
+from guides.snapshot import F
+from registry.search import tokens
+from registry.search.vocabulary import Vocabulary, normalize
+from registry.tables import SearchEntry
+from registry.vocab import ITEM_TYPES
+
+PAGE_SIZE = 20
+MAX_QUERY = 100
+TYPO_CANDIDATES = 100
+COUNT_CAP = 1000
+CODE_RE = re.compile(r"[0-9a-z-]*[0-9-][0-9a-z-]*")
+
+
+class SearchParams(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The query parameters of /search (read by registry.inputs.read: a bad one is a 400 naming
+    the field)."""
+
+    q: Annotated[str, F("搜索词", max_length=MAX_QUERY)] = ""
+    department: Annotated[str, F("实施主体", max_length=32)] = ""
+    level: Annotated[Literal["city", "district"] | None, F("层级")] = None
+    trips: Annotated[Literal["0", "1", "2+"] | None, F("到现场次数")] = None
+    type: Annotated[Literal[ITEM_TYPES] | None, F("事项类型")] = None  # type: ignore[valid-type]
+    audience: Annotated[Literal["person", "organisation"] | None, F("服务对象")] = None
+    topic: Annotated[str, F("主题", max_length=32)] = ""
+    page: Annotated[int, F("页码", ge=1, le=1000)] = 1
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.department or self.level or self.trips or self.type or self.audience or self.topic)
+
+    def query_string(self, **changes: Any) -> dict[str, Any]:
+        """The parameters as a URL's query (for links: pages, removing a filter)."""
+        values = {
+            "q": self.q,
+            "department": self.department,
+            "level": self.level,
+            "trips": self.trips,
+            "type": self.type,
+            "audience": self.audience,
+            "topic": self.topic,
+            "page": self.page if self.page > 1 else None,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+# ---- the plan ---------------------------------------------------------------------------
+
+Node = tuple  # ("word", w) | ("prefix", w) | ("and", (nodes…)) | ("or", (nodes…))
+
+
+def _and(nodes: list[Node]) -> Node | None:
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        return None
+    return nodes[0] if len(nodes) == 1 else ("and", tuple(nodes))
+
+
+def _or(nodes: list[Node]) -> Node | None:
+    nodes = list(dict.fromkeys(n for n in nodes if n is not None))
+    if not nodes:
+        return None
+    return nodes[0] if len(nodes) == 1 else ("or", tuple(nodes))
+
+
+def _words_node(words: Iterable[str], *, prefix_ascii: bool = True) -> Node | None:
+    """Every word (an ASCII word as a prefix: pinyin is typed as it comes). One-character
+    Chinese words only count when there is nothing else (换 in 换身份证 is not in 换领)."""
+    words = list(dict.fromkeys(words))
+    strong = [w for w in words if not (tokens.has_han(w) and len(w) == 1)]
+    chosen = strong or words
+    return _and([("prefix", w) if prefix_ascii and not tokens.has_han(w) else ("word", w) for w in chosen])
+
+
+@dataclass
+class Plan:
+    text: str  # the normalized query
+    exact: Node | None = None
+    loose: Node | None = None
+    code: str | None = None  # a code to match with LIKE
+    typo: str | None = None  # the Chinese text to check for typos
+    marks: list[str] = field(default_factory=list)  # words to highlight
+    ascii: list[str] = field(default_factory=list)  # pinyin typed, to highlight in names
+    meanings: list[str] = field(default_factory=list)  # synonyms used ("驾照" → 机动车驾驶证)
+
+
+def plan(q: str, vocabulary: Vocabulary) -> Plan:
+    """What to look for: the query's own words (filler words such as 怎么 and 办理 removed), or
+    what a colloquial term in it means (驾照 → 机动车驾驶证; pinyin of a term works too)."""
+    text = normalize(q)
+    result = Plan(text)
+    if not text:
+        return result
+    meanings: list[str] = []
+    if text in vocabulary.synonyms:
+        meanings.extend(vocabulary.synonyms[text])
+    else:
+        rest = text
+        for term in vocabulary.ordered:
+            if term in rest:
+                meanings.extend(vocabulary.synonyms[term])
+                rest = rest.replace(term, " ")
+        for part in text.split():
+            if part.isascii() and part in vocabulary.by_pinyin:
+                meanings.extend(vocabulary.synonyms[vocabulary.by_pinyin[part]])
+    stripped = text
+    for word in vocabulary.ignore:
+        if word in stripped and stripped.replace(word, " ").strip():
+            stripped = stripped.replace(word, " ")
+    compact = text.replace(" ", "")
+    if len(compact) >= 3 and CODE_RE.fullmatch(compact) and any(c.isdigit() for c in compact):
+        result.code = compact.upper()
+    words = [w for part in stripped.split() for w in tokens.cut(part)]
+    alternatives = [_words_node(words)]
+    result.marks.extend(w for w in words if tokens.has_han(w))
+    result.ascii.extend(w for w in words if not tokens.has_han(w) and w.isalpha())
+    loose_words = [
+        w for part in stripped.split() for w in tokens.words(part) if len(w) >= 2 or not tokens.has_han(w)
+    ]
+    for meaning in dict.fromkeys(meanings):
+        meaning_words = [w for m in meaning.split() for w in tokens.cut(m)]
+        alternatives.append(_words_node(meaning_words))
+        result.marks.extend(w for w in meaning_words if tokens.has_han(w))
+        result.meanings.append(meaning)
+    result.exact = _or(alternatives)
+    result.loose = _or([("word", w) if tokens.has_han(w) else ("prefix", w) for w in loose_words])
+    han = "".join(tokens.HAN.findall(stripped))
+    if len(han) >= 3:
+        result.typo = han
+    marks = list(dict.fromkeys(result.marks))
+    result.marks = [m for m in marks if len(m) >= 2 or len(marks) == 1]
+    return result
+
+
+def topic_node(terms: Iterable[str]) -> Node | None:
+    return _or([_words_node(tokens.cut(t), prefix_ascii=False) for t in terms])
+
+
+def grams_node(text: str, size: int) -> Node | None:
+    """The character pairs (size 2) or characters (size 1) of `text`, any of them."""
+    return _or([("word", g) for g in tokens.grams(text) if len(g) == size])
+
+
+# ---- rendering for each engine -----------------------------------------------------------
+
+
+def fts5(node: Node) -> str:
+    kind, value = node
+    if kind == "word":
+        return f'"{value}"'
+    if kind == "prefix":
+        return f'"{value}"*'
+    joiner = " AND " if kind == "and" else " OR "
+    return "(" + joiner.join(fts5(n) for n in value) + ")"
+
+
+def tsquery(node: Node, weight: str = "") -> str:
+    kind, value = node
+    if kind == "word":
+        return f"'{value}'" + (f":{weight}" if weight else "")
+    if kind == "prefix":
+        return f"'{value}':*{weight}"
+    joiner = " & " if kind == "and" else " | "
+    return "(" + joiner.join(tsquery(n, weight) for n in value) + ")"
+
+
+# ---- results ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    code: str
+    name: str
+    summary: str
+    department_code: str
+    department_name: str
+    level: str
+    item_type: str
+    trips: int
+    online_depth: int
+    promised_days: int
+    name_html: Markup
+    summary_html: Markup
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    params: SearchParams
+    hits: tuple[Hit, ...]
+    total: int
+    mode: str  # exact | code | typo | loose | browse | none
+    meanings: tuple[str, ...] = ()
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-min(self.total, COUNT_CAP) // PAGE_SIZE))
+
+    @property
+    def total_label(self) -> str:
+        return f"{COUNT_CAP}+" if self.total > COUNT_CAP else str(self.total)
+
+    @property
+    def found(self) -> bool:
+        """Did the query find what it asked for (a loose match does not count)?"""
+        return self.total > 0 and self.mode != "loose"
+
+
+COLUMNS = (
+    "e.code, e.name, e.summary, e.department_code, e.department_name, e.level, e.item_type,"
+    " e.trips, e.online_depth, e.promised_days"
+)
+
+
+def _filters(params: SearchParams) -> tuple[list[str], list[Any]]:
+    where, args = [], []
+    if params.department:
+        where.append("e.department_code = {}")
+        args.append(params.department)
+    if params.level:
+        where.append("e.level = {}")
+        args.append(params.level)
+    if params.trips:
+        where.append({"0": "e.trips = 0", "1": "e.trips = 1", "2+": "e.trips >= 2"}[params.trips])
+    if params.type:
+        where.append("e.item_type = {}")
+        args.append(params.type)
+    if params.audience:
+        where.append(f"e.{params.audience} = {{}}")
+        args.append(True)
+    return where, args
+
+
+def _is_sqlite() -> bool:
+    return SearchEntry._meta.db.engine_type == "sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    source: str
+    clause: str
+    args: list[Any]
+    order: str
+    order_args: list[Any]
+
+
+def _query(
+    match: Node | None,
+    topic: Node | None,
+    params: SearchParams,
+    *,
+    grams: bool = False,
+    extra: tuple[str, list[Any]] | None = None,
+    tier: str = "all",
+) -> _Query:
+    """The FROM, WHERE and ORDER BY of entries matching `match` within `topic` and the filters.
+    `tier`: "name" keeps the entries whose name matches, "rest" the others (ranking the few name
+    matches first costs far less than ranking thousands of material matches)."""
+    where, args = _filters(params)
+    if extra:
+        where.append(extra[0])
+        args.extend(extra[1])
+    order, source, match_args, order_args = "e.code", "search_entry e", [], []
+    if _is_sqlite():
+        parts = []
+        if match is not None:
+            expr = fts5(match)
+            if grams:
+                parts.append("{grams} : " + expr)
+            elif tier == "name":
+                parts.append("{name} : " + expr)
+            elif tier == "rest":
+                parts.append(f"({{name summary body}} : {expr}) NOT ({{name}} : {expr})")
+            else:
+                parts.append("{name summary body} : " + expr)
+        if topic is not None:
+            parts.append("{name} : " + fts5(topic))
+        if parts:
+            source = "search_fts JOIN search_entry e ON e.id = search_fts.rowid"
+            where.insert(0, "search_fts MATCH {}")
+            match_args.append(" AND ".join(f"({p})" for p in parts))
+            if match is not None:
+                weights = "0, 0, 0, 1" if grams else "10.0, 4.0, 1.0, 0"
+                order = f"bm25(search_fts, {weights}), e.code"
+    else:
+        column = "e.gram_document" if grams else "e.document"
+        if match is not None:
+            where.insert(0, f"{column} @@ to_tsquery('simple', {{}})")
+            match_args.append(tsquery(match, "A" if tier == "name" else ""))
+            if tier == "rest":
+                where.insert(1, f"NOT {column} @@ to_tsquery('simple', {{}})")
+                match_args.append(tsquery(match, "A"))
+            order = f"ts_rank({column}, to_tsquery('simple', {{}}), 1) DESC, e.code"
+            order_args.append(tsquery(match))
+        if topic is not None:
+            where.append("e.document @@ to_tsquery('simple', {})")
+            args.append(tsquery(topic, "A"))
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    return _Query(source, clause, [*match_args, *args], order, order_args)
+
+
+async def _rows(q: _Query, *, limit: int, offset: int) -> list[dict]:
+    if limit <= 0:
+        return []
+    return await SearchEntry.raw(
+        f"SELECT {COLUMNS} FROM {q.source}{q.clause} ORDER BY {q.order} LIMIT {{}} OFFSET {{}}",
+        *q.args,
+        *q.order_args,
+        limit,
+        offset,
+    )
+
+
+async def _count(q: _Query) -> int:
+    """How many entries match, counted up to COUNT_CAP (a page says "1000+" beyond)."""
+    (row,) = await SearchEntry.raw(
+        f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {q.source}{q.clause} LIMIT {COUNT_CAP + 1}) c", *q.args
+    )
+    return row["n"]
+
+
+async def _run(
+    match: Node | None,
+    topic: Node | None,
+    params: SearchParams,
+    *,
+    limit: int,
+    offset: int,
+    grams: bool = False,
+    extra: tuple[str, list[Any]] | None = None,
+) -> tuple[list[dict], int]:
+    """One page of entries matching `match` within `topic` and the filters, and their count.
+    Ranked matches come in two tiers: the name matches, then the others."""
+    if match is None or grams:
+        q = _query(match, topic, params, grams=grams, extra=extra)
+        rows = await _rows(q, limit=limit, offset=offset)
+        if offset == 0 and len(rows) < limit:
+            return rows, len(rows)
+        return rows, await _count(q)
+    total = await _count(_query(match, topic, params, extra=extra))
+    if not total:
+        return [], 0
+    named = _query(match, topic, params, extra=extra, tier="name")
+    rows = await _rows(named, limit=limit, offset=offset)
+    if len(rows) == limit:
+        return rows, total
+    in_names = offset + len(rows) if rows else await _count(named)
+    rest = _query(match, topic, params, extra=extra, tier="rest")
+    more = await _rows(rest, limit=limit - len(rows), offset=max(0, offset - in_names))
+    return rows + more, total
+
+
+def edit_distance_within(query: str, name: str) -> int:
+    """The fewest single-character edits that turn `query` into some part of `name`
+    (semi-global: the part may start and end anywhere)."""
+    previous = [0] * (len(name) + 1)
+    for i, qc in enumerate(query, start=1):
+        current = [i] + [0] * len(name)
+        for j, nc in enumerate(name, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (qc != nc))
+        previous = current
+    return min(previous)
+
+
+async def search(params: SearchParams, vocabulary: Vocabulary, *, page_size: int = PAGE_SIZE) -> Results:
+    """The results page for `params`: a few queries, on one connection (SQLite opens one per
+    query otherwise) and one snapshot."""
+    engine = SearchEntry._meta.db
+    if _is_sqlite() and engine.current_transaction.get() is None:
+        async with engine.transaction():
+            return await _search(params, vocabulary, page_size)
+    return await _search(params, vocabulary, page_size)
+
+
+async def _search(params: SearchParams, vocabulary: Vocabulary, page_size: int) -> Results:
+    offset = (params.page - 1) * page_size
+    topic = vocabulary.topic(params.topic) if params.topic else None
+    topic_match = topic_node(topic.terms) if topic else None
+    p = plan(params.q, vocabulary)
+    if not p.text or (p.exact is None and p.code is None):
+        if not params.filtered and not p.text:
+            return Results(params, (), 0, "none")
+        rows, total = await _run(None, topic_match, params, limit=page_size, offset=offset)
+        return _results(params, rows, total, "browse" if not p.text else "exact", p)
+    if p.code:
+        # A prefix as a range on the code index, then anywhere in the code.
+        for like in (
+            ("e.code >= {} AND e.code < {}", [p.code, p.code + "\uffff"]),
+            ("e.code LIKE {}", [f"%{p.code}%"]),
+        ):
+            rows, total = await _run(None, topic_match, params, limit=page_size, offset=offset, extra=like)
+            if total:
+                return _results(params, rows, total, "code", p)
+    if p.exact is not None:
+        rows, total = await _run(p.exact, topic_match, params, limit=page_size, offset=offset)
+        if total:
+            return _results(params, rows, total, "exact", p)
+    if p.typo:
+        for size in (2, 1):  # character pairs are rarer: fewer candidates to check
+            candidates = await _rows(
+                _query(grams_node(p.typo, size), topic_match, params, grams=True),
+                limit=TYPO_CANDIDATES,
+                offset=0,
+            )
+            han = "".join
+            close = [
+                (distance, i, row)
+                for i, row in enumerate(candidates)
+                if (distance := edit_distance_within(p.typo, han(tokens.HAN.findall(row["name"])))) <= 1
+            ]
+            if close:
+                close.sort(key=lambda t: (t[0], t[1]))
+                rows = [row for _d, _i, row in close]
+                p.marks = list(dict.fromkeys([*p.marks, *tokens.grams(p.typo)[: len(p.typo)]]))
+                return _results(params, rows[offset : offset + page_size], len(rows), "typo", p)
+    if p.loose is not None:
+        rows, total = await _run(p.loose, topic_match, params, limit=page_size, offset=offset)
+        if total:
+            return _results(params, rows, total, "loose", p)
+    return _results(params, [], 0, "exact", p)
+
+
+def _results(params: SearchParams, rows: list[dict], total: int, mode: str, p: Plan) -> Results:
+    return Results(
+        params=params,
+        hits=tuple(_hit(row, p) for row in rows),
+        total=total,
+        mode=mode,
+        meanings=tuple(dict.fromkeys(p.meanings)),
+    )
+
+
+def _hit(row: dict, p: Plan) -> Hit:
+    name_marks = list(p.marks)
+    if p.ascii:
+        name_marks.extend(pinyin_spans(row["name"], p.ascii))
+    return Hit(
+        code=row["code"],
+        name=row["name"],
+        summary=row["summary"],
+        department_code=row["department_code"],
+        department_name=row["department_name"],
+        level=row["level"],
+        item_type=row["item_type"],
+        trips=row["trips"],
+        online_depth=row["online_depth"],
+        promised_days=row["promised_days"],
+        name_html=highlight(row["name"], name_marks),
+        summary_html=highlight(snippet(row["summary"], p.marks), p.marks),
+    )
+
+
+# ---- highlighting -----------------------------------------------------------------------
+
+
+def highlight(text: str, words: Iterable[str]) -> Markup:
+    """`text` escaped, with every occurrence of `words` in <mark>. The spans are found in the
+    plain text and each piece is escaped on its own, so neither the text nor the query can add
+    markup (nor can a word match inside an entity such as &amp;)."""
+    words = sorted({w for w in words if w}, key=len, reverse=True)
+    lowered = text.lower()
+    marked = [False] * len(text)
+    for word in words:
+        start = lowered.find(word)
+        while start != -1:
+            for i in range(start, start + len(word)):
+                marked[i] = True
+            start = lowered.find(word, start + len(word))
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        j = i
+        while j < len(text) and marked[j] == marked[i]:
+            j += 1
+        piece = str(escape(text[i:j]))
+        out.append(f"<mark>{piece}</mark>" if marked[i] else piece)
+        i = j
+    return Markup("".join(out))
+
+
+def snippet(text: str, words: Iterable[str], width: int = 80) -> str:
+    """The part of a summary around its first matched word."""
+    if len(text) <= width:
+        return text
+    positions = [text.lower().find(w) for w in words if w]
+    positions = [p for p in positions if p >= 0]
+    start = max(0, min(positions) - 20) if positions else 0
+    end = min(len(text), start + width)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+def pinyin_spans(name: str, typed: Iterable[str]) -> list[str]:
+    """The words of `name` that pinyin (full or initials) typed as a prefix stands for."""
+    parts = list(tokens.cut(name))
+    found: list[str] = []
+    for word in typed:
+        for i in range(len(parts)):
+            span = _pinyin_span(parts[i:], word)
+            if span:
+                found.append(span)
+                break
+    return found
+
+
+def _pinyin_span(parts: list[str], word: str) -> str | None:
+    full, initials, covered = "", "", []
+    for part in parts:
+        f, a = tokens.pinyin_of(part)
+        full, initials = full + f, initials + a
+        covered.append(part)
+        if full.startswith(word) or initials.startswith(word):
+            return "".join(covered)
+        if not (word.startswith(full) or word.startswith(initials)):
+            return None
+    return None
