@@ -115,24 +115,30 @@ FillGuide = Annotated[str, F("填报须知", max_length=1000, since=2, widget="t
 AcceptanceStandard = Annotated[str, F("受理标准", max_length=1000, since=2, widget="textarea")]
 
 
-class GuideMaterial(Struct, frozen=True, forbid_unknown_fields=True):
-    code: str
-    name: str
-    kind: str  # 证照 | 证明 | 申请表 | 其他
-    form: str  # 原件 | 复印件 | 原件和复印件
-    copies: int
-    medium: str  # 纸质 | 电子 | 纸质或电子
-    required: bool
-    condition: str = ""
-    waivable: bool = False
-    issuer: str = ""
-    notes: str = ""
+class MaterialTerms(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How an item asks for one material, declared once: an edition's MaterialUse (with the
+    catalogue code it refers to) and a guide's GuideMaterial (with the entry resolved) extend it."""
+
+    form: Annotated[MaterialForm, F("形式")] = "原件"
+    copies: Annotated[int, F("份数", ge=1, le=99)] = 1
+    medium: Annotated[MaterialMedium, F("介质")] = "纸质"
+    required: Annotated[bool, F("是否必需")] = True
+    condition: Annotated[str, F("需要情形", max_length=200, help="非必需材料必须写明何种情形下需要提交")] = ""
+    waivable: Annotated[bool, F("可免提交", help="可通过电子证照共享等免于提交")] = False
+    notes: Annotated[str, F("备注", max_length=1000)] = ""
     when: When = ""
     source: Source = ""
     necessity: Necessity = ""
     defer_days: DeferDays = 0
     fill_guide: FillGuide = ""
     acceptance_standard: AcceptanceStandard = ""
+
+
+class GuideMaterial(MaterialTerms, frozen=True, kw_only=True):
+    code: str
+    name: str
+    kind: str  # 证照 | 证明 | 申请表 | 其他
+    issuer: str = ""
 
     @property
     def necessity_label(self) -> str:

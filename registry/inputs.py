@@ -119,7 +119,11 @@ class FieldSpec(msgspec.Struct, frozen=True):
 
     @property
     def subfields(self) -> tuple[FieldSpec, ...]:
-        return fields_of(self.record) if self.record is not None else ()
+        """An entry's fields, a catalogue reference first (it leads its row in forms)."""
+        if self.record is None:
+            return ()
+        fields = fields_of(self.record)
+        return tuple(sorted(fields, key=lambda f: not f.widget.startswith("ref:")))
 
 
 def _unwrap(t: mi.Type) -> tuple[mi.Type, dict[str, Any]]:

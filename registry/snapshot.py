@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from guides import Citation, DepartmentRef, Guide, GuideMaterial
-from guides.snapshot import GuideContent
-from registry.editions.schema import EditionContent, MaterialUse
+from guides.snapshot import GuideContent, MaterialTerms
+from registry.editions.schema import EditionContent
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +62,7 @@ def build_guide(
     materials = []
     for use in content.materials:
         info = catalogue.materials[use.material]
-        use_fields = {
-            name: getattr(use, name) for name in MaterialUse.__struct_fields__ if name != "material"
-        }
+        use_fields = {name: getattr(use, name) for name in MaterialTerms.__struct_fields__}
         materials.append(
             GuideMaterial(code=info.code, name=info.name, kind=info.kind, issuer=info.issuer, **use_fields)
         )

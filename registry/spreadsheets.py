@@ -172,7 +172,7 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     ),
     *(_content_column(f) for f in CONTENT_FIELDS if f.name != "materials"),
 )
-MATERIAL_USE_FIELDS = fields_of(MaterialUse)[1:]  # everything but the material's own code
+MATERIAL_USE_FIELDS = tuple(f for f in fields_of(MaterialUse) if f.name != "material")  # its terms
 
 
 def _material_column(f: FieldSpec) -> Column:

@@ -18,16 +18,9 @@ from msgspec import Struct
 from guides.i18n import _
 from guides.situations import parse_when
 from guides.snapshot import (
-    AcceptanceStandard,
-    DeferDays,
     F,
-    FillGuide,
     GuideContent,
-    MaterialForm,
-    MaterialMedium,
-    Necessity,
-    Source,
-    When,
+    MaterialTerms,
 )
 from guides.venues import hours_errors
 from registry.errors import FieldError, ValidationError
@@ -43,23 +36,10 @@ CREDIT_CODE_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}", re.ASCII)
 IMPLEMENTATION_CODE_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}[1-6][0-9]{12}", re.ASCII)
 
 
-class MaterialUse(Struct, frozen=True, forbid_unknown_fields=True):
+class MaterialUse(MaterialTerms, frozen=True, kw_only=True):
     """An edition's use of a catalogue material."""
 
     material: Annotated[str, F("材料", min_length=1, max_length=64, widget="ref:materials")]
-    form: Annotated[MaterialForm, F("形式")] = "原件"
-    copies: Annotated[int, F("份数", ge=1, le=99)] = 1
-    medium: Annotated[MaterialMedium, F("介质")] = "纸质"
-    required: Annotated[bool, F("是否必需")] = True
-    condition: Annotated[str, F("需要情形", max_length=200, help="非必需材料必须写明何种情形下需要提交")] = ""
-    waivable: Annotated[bool, F("可免提交", help="可通过电子证照共享等免于提交")] = False
-    notes: Annotated[str, F("备注", max_length=1000)] = ""
-    when: When = ""
-    source: Source = ""
-    necessity: Necessity = ""
-    defer_days: DeferDays = 0
-    fill_guide: FillGuide = ""
-    acceptance_standard: AcceptanceStandard = ""
 
 
 class CitationRef(Struct, frozen=True, forbid_unknown_fields=True):

@@ -18,7 +18,7 @@ def make_guide(**changes) -> Guide:
         version=1,
         effective_at=date(2018, 6, 1),
         published_at=datetime(2018, 5, 30, 2, 0, tzinfo=UTC),
-        materials=(GuideMaterial("id-card", "居民身份证", "证照", "原件", 1, "纸质", True),),
+        materials=(GuideMaterial(code="id-card", name="居民身份证", kind="证照"),),
         steps=(Step("受理"),),
         trips=0,
     )
@@ -40,8 +40,8 @@ def test_fingerprint_is_stable_and_content_sensitive():
     assert fingerprint(make_guide(trips=1)) != fingerprint(a)
     reordered = make_guide(
         materials=(
-            GuideMaterial("b", "营业执照", "证照", "原件", 1, "纸质", True),
-            GuideMaterial("id-card", "居民身份证", "证照", "原件", 1, "纸质", True),
+            GuideMaterial(code="b", name="营业执照", kind="证照"),
+            GuideMaterial(code="id-card", name="居民身份证", kind="证照"),
         )
     )
     swapped = make_guide(materials=tuple(reversed(reordered.materials)))
