@@ -18,14 +18,15 @@ from markupsafe import Markup
 
 from guides.clock import local_time
 from guides.i18n import _
-from guides.qr import qr_png, qr_svg
+from guides.qr import QrCode, QrSource, draw, inline_svg, qr_svg
 from guides.situations import Notice
 from guides.snapshot import Guide, canonical_json
 from guides.urls import Urls
 
 DEFAULT_AREA = "乌鲁木齐市"
 
-Renderer = Callable[[Guide, str, Urls], bytes]
+Renderer = Callable[[Guide, str, Urls, QrCode | None], bytes]  # the QR code of `Channel.qr`
+QrText = Callable[[Guide, Urls], str]
 ExtraContext = Callable[[Guide, str, Urls], Mapping[str, Any]]
 
 
@@ -37,6 +38,10 @@ class Channel:
     template: str | None = None  # a Jinja template rendered with `guide_context` …
     render: Renderer | None = None  # … or a function returning the document's bytes
     extra_context: ExtraContext | None = None  # what this template needs beyond guide_context
+    # The text this channel's QR code encodes, if it shows one. The code itself comes from a
+    # `QrSource`: the registry passes its stored codes (drawn once, at publication), a plain
+    # caller gets them drawn.
+    qr: QrText | None = None
 
 
 def published_local(guide: Guide) -> str:
@@ -44,11 +49,20 @@ def published_local(guide: Guide) -> str:
     return local_time(guide.published_at)
 
 
-def qr_inline(guide: Guide, urls: Urls) -> Markup:
-    """The printed guide's QR code as inline SVG: the stable address plus `?v=` the printed
+def printed_qr_text(guide: Guide, urls: Urls) -> str:
+    """What the printed guide's QR code carries: the stable address plus `?v=` the printed
     version (the item's own /g/{code}/qr.svg stays version-free and byte-identical)."""
-    svg = qr_svg(urls.guide_printed(guide.code, guide.version)).decode("utf-8")
-    return Markup(svg.replace("<svg ", '<svg class="qr" role="img" aria-hidden="true" ', 1))
+    return urls.guide_printed(guide.code, guide.version)
+
+
+def stable_qr_text(guide: Guide, urls: Urls) -> str:
+    """What the item's own QR code carries: its stable address, nothing else."""
+    return urls.guide_absolute(guide.code)
+
+
+def qr_texts(guide: Guide, urls: Urls) -> list[str]:
+    """Every text a QR code of this guide's channels encodes (what publication draws)."""
+    return list(dict.fromkeys(c.qr(guide, urls) for c in CHANNELS.values() if c.qr is not None))
 
 
 def guide_context(guide: Guide, fingerprint: str, urls: Urls) -> dict[str, Any]:
@@ -127,7 +141,8 @@ CHANNELS: Mapping[str, Channel] = MappingProxyType(
             "text/html; charset=utf-8",
             "print.html",
             template="guides/print.html",
-            extra_context=lambda guide, fingerprint, urls: {"open_faq": True, "qr": qr_inline(guide, urls)},
+            extra_context=lambda guide, fingerprint, urls: {"open_faq": True},
+            qr=printed_qr_text,
         ),
         "markdown": Channel(
             "markdown", "text/markdown; charset=utf-8", "guide.md", template="guides/guide.md"
@@ -136,19 +151,21 @@ CHANNELS: Mapping[str, Channel] = MappingProxyType(
             "json",
             "application/json; charset=utf-8",
             "guide.json",
-            render=lambda guide, fingerprint, urls: canonical_json(guide),
+            render=lambda guide, fingerprint, urls, qr: canonical_json(guide),
         ),
         "qr_svg": Channel(
             "qr_svg",
             "image/svg+xml",
             "qr.svg",
-            render=lambda guide, fingerprint, urls: qr_svg(urls.guide_absolute(guide.code)),
+            render=lambda guide, fingerprint, urls, qr: qr.svg,
+            qr=stable_qr_text,
         ),
         "qr_png": Channel(
             "qr_png",
             "image/png",
             "qr.png",
-            render=lambda guide, fingerprint, urls: qr_png(urls.guide_absolute(guide.code)),
+            render=lambda guide, fingerprint, urls, qr: qr.png,
+            qr=stable_qr_text,
         ),
     }
 )
@@ -158,13 +175,13 @@ def notice_context(notice: Notice, fingerprint: str, urls: Urls, params: Mapping
     """What the one-time notice page gets: the notice, its own address and QR code."""
     guide = notice.guide
     address = urls.notice_absolute(guide.code, params)
-    svg = qr_svg(address).decode("utf-8")
+    svg = inline_svg(qr_svg(address))  # answers are in the address: drawn on demand, cached
     return {
         **guide_context(guide, fingerprint, urls),
         "notice": notice,
         "params": dict(params),
         "address": address,
-        "qr": Markup(svg.replace("<svg ", '<svg class="qr" role="img" aria-hidden="true" ', 1)),
+        "qr": Markup(svg),
     }
 
 
@@ -180,10 +197,22 @@ def notice_params(notice: Notice) -> dict[str, str]:
     return params
 
 
-def context_for(channel: Channel, guide: Guide, fingerprint: str, urls: Urls) -> dict[str, Any]:
+def channel_qr(channel: Channel, guide: Guide, urls: Urls, qr: QrSource | None = None) -> QrCode | None:
+    """The channel's QR code from `qr` (drawn when no source is given), or None."""
+    if channel.qr is None:
+        return None
+    return (qr or draw)(channel.qr(guide, urls))
+
+
+def context_for(
+    channel: Channel, guide: Guide, fingerprint: str, urls: Urls, qr: QrSource | None = None
+) -> dict[str, Any]:
     context = guide_context(guide, fingerprint, urls)
     if channel.extra_context is not None:
         context.update(channel.extra_context(guide, fingerprint, urls))
+    code = channel_qr(channel, guide, urls, qr)
+    if code is not None and channel.template is not None:
+        context["qr"] = Markup(inline_svg(code.svg))
     return context
 
 
@@ -193,12 +222,13 @@ def render(
     fingerprint: str,
     urls: Urls,
     env: Environment,
+    qr: QrSource | None = None,
     **extra: Any,
 ) -> bytes:
-    """The channel's document for one guide, as bytes."""
+    """The channel's document for one guide, as bytes (its QR code, if any, from `qr`)."""
     if channel.render is not None:
-        return channel.render(guide, fingerprint, urls)
+        return channel.render(guide, fingerprint, urls, channel_qr(channel, guide, urls, qr))
     assert channel.template is not None
-    context = {**context_for(channel, guide, fingerprint, urls), **extra}
+    context = {**context_for(channel, guide, fingerprint, urls, qr), **extra}
     text = env.get_template(channel.template).render(context)
     return (text if text.endswith("\n") else text + "\n").encode("utf-8")

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from guides.channels import CHANNELS, render
+from guides.channels import CHANNELS, qr_texts, render
+from guides.qr import QrSource
 from guides.snapshot import DepartmentRef, Guide
 from guides.templating import make_environment
 from guides.urls import StaticUrls, Urls
@@ -100,8 +101,10 @@ def plan(
     urls: Urls,
     env: Environment,
     static_dir: Path = STATIC_DIR,
+    qr: QrSource | None = None,
 ) -> list[tuple[str, Callable[[], bytes]]]:
-    """Every file of the site, as (relative path, a function that makes its bytes)."""
+    """Every file of the site, as (relative path, a function that makes its bytes). QR codes
+    come from `qr` (the registry's stored codes), else they are drawn."""
     site = StaticUrls(urls.public_url)
     pages = department_pages(guides, departments)
     files: list[tuple[str, Callable[[], bytes]]] = []
@@ -137,7 +140,7 @@ def plan(
                 (
                     f"{folder}/{channel.filename}",
                     lambda c=channel, g=guide, fp=fingerprint: render(
-                        c, g, fp, site.at(2), env, layout=LAYOUT
+                        c, g, fp, site.at(2), env, qr=qr, layout=LAYOUT
                     ),
                 )
             )
@@ -146,6 +149,12 @@ def plan(
     for path in sorted(p for p in static_dir.rglob("*") if p.is_file()):
         files.append((f"static/{path.relative_to(static_dir).as_posix()}", path.read_bytes))
     return files
+
+
+def qr_texts_of(guides: Sequence[tuple[Guide, str]], urls: Urls) -> list[str]:
+    """Every text the site's QR codes encode (what a caller with stored codes loads first)."""
+    site = StaticUrls(urls.public_url).at(2)
+    return [text for guide, _fingerprint in guides for text in qr_texts(guide, site)]
 
 
 def _write_if_changed(target: Path, data: bytes) -> bool:
@@ -190,10 +199,11 @@ def export(
     progress: Progress | None = None,
     env: Environment | None = None,
     static_dir: Path = STATIC_DIR,
+    qr: QrSource | None = None,
 ) -> ExportReport:
     """Write the static site of `guides` into `out_dir`; rewrite only files whose bytes changed."""
     env = env or make_environment()
-    files = plan(guides, departments, urls, env, static_dir)
+    files = plan(guides, departments, urls, env, static_dir, qr)
     names = [name for name, _make in files]
     if len(set(names)) != len(names):
         raise ValueError("two guides or departments share a code")

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import TextIO
 
 from guides import DepartmentRef, Guide
-from guides.export import ExportReport, Progress, export
+from guides.export import ExportReport, Progress, export, qr_texts_of
 from guides.i18n import _
 from guides.urls import Urls
+from registry import qrcodes
 from registry.settings import PROJECT_ROOT, Settings
 from registry.tables import Department, Edition
 
@@ -45,14 +46,18 @@ async def export_site(out_dir: Path, settings: Settings, progress: Progress | No
     """Load every published guide and write the static site into `out_dir` (tables must be bound)."""
     guides = await published_guides()
     units = await departments()
+    urls = Urls(settings.base_url, map_template=settings.map_url)
+    # QR codes are read as stored (drawn and stored now only if they never were).
+    stored = await qrcodes.ensure(qr_texts_of(guides, urls))
     # Rendering and writing files is blocking work: keep it off the event loop.
     return await asyncio.to_thread(
         export,
         guides,
         units,
         out_dir,
-        Urls(settings.base_url, map_template=settings.map_url),
+        urls,
         progress=progress,
+        qr=stored.__getitem__,
     )
 
 

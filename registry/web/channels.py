@@ -16,11 +16,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from guides import Guide
-from guides.channels import CHANNELS, context_for, notice_context, notice_params
+from guides.channels import CHANNELS, Channel, channel_qr, context_for, notice_context, notice_params
 from guides.clock import local_today
 from guides.i18n import _
+from guides.qr import QrSource
 from guides.situations import build_notice, read_answers, read_marks
 from guides.urls import Urls
+from registry import qrcodes
 from registry.reads.public import PublicReads
 from registry.web.deps import calendar, now
 from registry.web.public import GoneException
@@ -40,6 +42,15 @@ CACHING = {
 }
 
 
+async def _fingerprint(reads: PublicReads, code: str) -> str:
+    """The fingerprint of the guide a channel shows, without loading its snapshot when the
+    rendered document is cached (404 and 410 as on the hall page)."""
+    found = await reads.current(code)
+    if found.status == "ok":
+        return found.fingerprint
+    return (await _published(reads, code))[1]  # raises
+
+
 async def _published(reads: PublicReads, code: str) -> tuple[Guide, str]:
     found = await reads.published_guide(code)
     if found.status == "missing":
@@ -51,38 +62,48 @@ async def _published(reads: PublicReads, code: str) -> tuple[Guide, str]:
     return found.guide, found.fingerprint
 
 
-def _bytes(
-    request: Request, reads: PublicReads, channel: str, guide: Guide, fingerprint: str, urls: Urls
-) -> Response:
+async def _stored_qr(spec: Channel, guide: Guide, urls: Urls) -> QrSource | None:
+    """The channel's QR code as stored (drawn and stored now if it never was): rendering then
+    only reads it (registry.qrcodes)."""
+    if spec.qr is None:
+        return None
+    found = await qrcodes.ensure([spec.qr(guide, urls)])
+    return found.__getitem__
+
+
+async def _bytes(request: Request, reads: PublicReads, channel: str, code: str, urls: Urls) -> Response:
     """A channel rendered to bytes (once per fingerprint), with a strong ETag and a 304."""
     spec = CHANNELS[channel]
     assert spec.render is not None
     cache_control, tag = CACHING[channel]
-
-    def rendered() -> tuple[bytes, str]:
-        body = spec.render(guide, fingerprint, urls)
-        return body, fingerprint if tag == "fingerprint" else hashlib.sha256(body).hexdigest()
-
+    fingerprint = await _fingerprint(reads, code)
     key = (channel, fingerprint)
-    body, digest = reads.documents.get(key) or reads.documents.put(key, rendered())
+    cached = reads.documents.get(key)
+    if cached is None:
+        guide, fingerprint = await _published(reads, code)
+        body = spec.render(
+            guide, fingerprint, urls, channel_qr(spec, guide, urls, await _stored_qr(spec, guide, urls))
+        )
+        digest = fingerprint if tag == "fingerprint" else hashlib.sha256(body).hexdigest()
+        cached = reads.documents.put(key, (body, digest))
+    body, digest = cached
     headers = {"Cache-Control": cache_control}
     if tag == "fingerprint":
         headers["X-Content-Fingerprint"] = fingerprint
     return cached_response(request, body, etag=f'"{digest}"', media_type=spec.media_type, headers=headers)
 
 
-def _page(
-    request: Request, reads: PublicReads, channel: str, guide: Guide, fingerprint: str, urls: Urls
-) -> Response:
+async def _page(request: Request, reads: PublicReads, channel: str, code: str, urls: Urls) -> Response:
     """A template channel (print, Markdown) rendered once per fingerprint."""
     spec = CHANNELS[channel]
     assert spec.template is not None
+    fingerprint = await _fingerprint(reads, code)
     key = (channel, fingerprint)
     body = reads.documents.get(key)
     if body is None:
-        body = reads.documents.put(
-            key, render(request, spec.template, context_for(spec, guide, fingerprint, urls))
-        )
+        guide, fingerprint = await _published(reads, code)
+        context = context_for(spec, guide, fingerprint, urls, await _stored_qr(spec, guide, urls))
+        body = reads.documents.put(key, render(request, spec.template, context))
     headers = {"X-Content-Fingerprint": fingerprint, "Cache-Control": A_WHILE}
     allow_inline_styles(request.scope, body)
     return cached_response(
@@ -102,8 +123,7 @@ class ChannelController(Controller):
         code: FromPath[str],
         urls: NamedDependency[Urls],
     ) -> Response:
-        guide, fingerprint = await _published(reads, code)
-        return _bytes(request, reads, "qr_svg", guide, fingerprint, urls)
+        return await _bytes(request, reads, "qr_svg", code, urls)
 
     @get("/{code:str}/qr.png", name="guide_qr_png")
     async def qr_png(
@@ -113,8 +133,7 @@ class ChannelController(Controller):
         code: FromPath[str],
         urls: NamedDependency[Urls],
     ) -> Response:
-        guide, fingerprint = await _published(reads, code)
-        return _bytes(request, reads, "qr_png", guide, fingerprint, urls)
+        return await _bytes(request, reads, "qr_png", code, urls)
 
     @get("/{code:str}/guide.json", name="guide_json")
     async def guide_json(
@@ -124,8 +143,7 @@ class ChannelController(Controller):
         code: FromPath[str],
         urls: NamedDependency[Urls],
     ) -> Response:
-        guide, fingerprint = await _published(reads, code)
-        return _bytes(request, reads, "json", guide, fingerprint, urls)
+        return await _bytes(request, reads, "json", code, urls)
 
     @get("/{code:str}/guide.md", name="guide_md")
     async def guide_md(
@@ -135,8 +153,7 @@ class ChannelController(Controller):
         code: FromPath[str],
         urls: NamedDependency[Urls],
     ) -> Response:
-        guide, fingerprint = await _published(reads, code)
-        return _page(request, reads, "markdown", guide, fingerprint, urls)
+        return await _page(request, reads, "markdown", code, urls)
 
     @get("/{code:str}/print", name="guide_print")
     async def print_page(
@@ -146,8 +163,7 @@ class ChannelController(Controller):
         code: FromPath[str],
         urls: NamedDependency[Urls],
     ) -> Response:
-        guide, fingerprint = await _published(reads, code)
-        return _page(request, reads, "print", guide, fingerprint, urls)
+        return await _page(request, reads, "print", code, urls)
 
 
 def _notice(request: Request, guide: Guide):
@@ -218,6 +234,7 @@ class NoticeController(Controller):
         guide, fingerprint = await _published(reads, code)
         notice, _params = _notice(request, guide)
         today = local_today(now(request))
+        print_ = CHANNELS["print"]
         defaults = {}
         for m in guide.materials:
             if m.deferrable:
@@ -227,7 +244,7 @@ class NoticeController(Controller):
                     continue
                 defaults[m.code] = due.isoformat()
         context = {
-            **context_for(CHANNELS["print"], guide, fingerprint, urls),
+            **context_for(print_, guide, fingerprint, urls, await _stored_qr(print_, guide, urls)),
             "notice": notice,
             "answers": notice.answers,
             "defaults": defaults,
