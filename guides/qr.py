@@ -66,9 +66,22 @@ QrSource = Callable[[str], QrCode]
 
 
 def draw(text: str) -> QrCode:
-    """Draw both formats (≈ 40 ms of pure Python: the registry does it once per text and stores
-    the bytes; see registry.qrcodes)."""
-    return QrCode(text, qr_svg(text), qr_png(text))
+    """Draw both formats from one symbol (the same bytes as `qr_svg` and `qr_png`). ≈ 35 ms of
+    pure Python on an idle core, most of it the PNG: the registry draws each text once and
+    stores the bytes (registry.qrcodes)."""
+    code = qrcode.QRCode(
+        error_correction=ERROR_CORRECTION,
+        border=QUIET_ZONE,
+        box_size=SVG_BOX_SIZE,
+        image_factory=SvgPathFillImage,
+    )
+    code.add_data(text)
+    code.make(fit=True)  # the symbol and its mask: computed once for both images
+    svg = code.make_image().to_string()
+    code.box_size = PNG_BOX_SIZE
+    out = io.BytesIO()
+    code.make_image(image_factory=PyPNGImage).save(out)
+    return QrCode(text, svg, out.getvalue())
 
 
 def inline_svg(svg: bytes) -> str:

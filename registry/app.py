@@ -26,7 +26,7 @@ from piccolo.engine.postgres import PostgresEngine
 from guides.clock import system_now
 from guides.templating import make_environment
 from guides.urls import Urls
-from registry.db import bind, engine_for, prepare
+from registry.db import KeptReadsSQLiteEngine, bind, engine_for, prepare
 from registry.errors import DomainError
 from registry.inputs import entries_text
 from registry.reads.public import PublicReads, invalidate
@@ -171,6 +171,8 @@ def create_app(
             task.cancel()
         if pool and isinstance(engine, PostgresEngine):
             await engine.close_connection_pool()
+        if pool and isinstance(engine, KeptReadsSQLiteEngine):
+            await asyncio.to_thread(engine.close_readers)
 
     return OnetripApp(
         route_handlers=[

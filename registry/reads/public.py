@@ -130,10 +130,13 @@ class Current:
     scheduled_fingerprint: str | None = None
 
 
+# One query: the current edition and the announced (scheduled) one, both on indexes.
 CURRENT_SQL = """
 SELECT si.withdrawn AS withdrawn, e.id AS id, e.fingerprint AS fingerprint,
        (SELECT s.id FROM edition s WHERE s.item = si.id AND s.status = 'scheduled'
-        ORDER BY s.version DESC LIMIT 1) AS scheduled_id
+        ORDER BY s.version DESC LIMIT 1) AS scheduled_id,
+       (SELECT s.fingerprint FROM edition s WHERE s.item = si.id AND s.status = 'scheduled'
+        ORDER BY s.version DESC LIMIT 1) AS scheduled_fingerprint
 FROM service_item si JOIN edition e ON e.id = si.current_edition
 WHERE si.code = {}
 """
@@ -438,10 +441,7 @@ async def _load_current(code: str) -> Current:
     if not rows or rows[0]["fingerprint"] is None:
         return Current("missing")
     row = rows[0]
-    scheduled_fp = None
-    if row["scheduled_id"] is not None:
-        s = await Edition.select(Edition.fingerprint).where(Edition.id == row["scheduled_id"]).first()
-        scheduled_fp = s["fingerprint"] if s else None
+    scheduled_fp = row["scheduled_fingerprint"]
     return Current(
         "withdrawn" if row["withdrawn"] else "ok",
         edition_id=row["id"],
