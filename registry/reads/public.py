@@ -128,11 +128,12 @@ class Current:
     fingerprint: str = ""
     scheduled_id: int | None = None  # a published announcement of a coming edition
     scheduled_fingerprint: str | None = None
+    version: int = 0
 
 
 # One query: the current edition and the announced (scheduled) one, both on indexes.
 CURRENT_SQL = """
-SELECT si.withdrawn AS withdrawn, e.id AS id, e.fingerprint AS fingerprint,
+SELECT si.withdrawn AS withdrawn, e.id AS id, e.fingerprint AS fingerprint, e.version AS version,
        (SELECT s.id FROM edition s WHERE s.item = si.id AND s.status = 'scheduled'
         ORDER BY s.version DESC LIMIT 1) AS scheduled_id,
        (SELECT s.fingerprint FROM edition s WHERE s.item = si.id AND s.status = 'scheduled'
@@ -448,4 +449,5 @@ async def _load_current(code: str) -> Current:
         fingerprint=row["fingerprint"],
         scheduled_id=row["scheduled_id"] if scheduled_fp else None,
         scheduled_fingerprint=scheduled_fp,
+        version=row["version"],
     )

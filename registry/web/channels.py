@@ -27,7 +27,7 @@ from registry.reads.public import PublicReads
 from registry.web.deps import calendar, now
 from registry.web.public import GoneException
 from registry.web.rendering import cached_response, etag_for, render
-from registry.web.security import allow_inline_styles
+from registry.web.security import allow_inline_styles, inline_style_hashes
 from registry.workdays import CalendarGapError
 
 # How long caches may keep each byte channel, and what its ETag is. A QR code encodes only the
@@ -99,16 +99,16 @@ async def _page(request: Request, reads: PublicReads, channel: str, code: str, u
     assert spec.template is not None
     fingerprint = await _fingerprint(reads, code)
     key = (channel, fingerprint)
-    body = reads.documents.get(key)
-    if body is None:
+    cached = reads.documents.get(key)
+    if cached is None:
         guide, fingerprint = await _published(reads, code)
         context = context_for(spec, guide, fingerprint, urls, await _stored_qr(spec, guide, urls))
-        body = reads.documents.put(key, render(request, spec.template, context))
+        body = render(request, spec.template, context)
+        cached = reads.documents.put(key, (body, etag_for(channel, fingerprint), inline_style_hashes(body)))
+    body, etag, styles = cached
     headers = {"X-Content-Fingerprint": fingerprint, "Cache-Control": A_WHILE}
-    allow_inline_styles(request.scope, body)
-    return cached_response(
-        request, body, etag=etag_for(channel, fingerprint), media_type=spec.media_type, headers=headers
-    )
+    allow_inline_styles(request.scope, body, styles)
+    return cached_response(request, body, etag=etag, media_type=spec.media_type, headers=headers)
 
 
 class ChannelController(Controller):

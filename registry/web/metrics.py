@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -78,6 +79,17 @@ class MetricsController(Controller):
     async def _dashboard(self, request: Request, reads: PublicReads, day: date) -> bytes:
         report = await cached_report(reads, day)
         history = await reads.memo(("metrics_trend", day), lambda: metrics.trend(day))
+        timely = await metrics.timeliness(day)
+        # Charts and template in a worker thread: the event loop keeps answering (issue 14).
+        return await asyncio.to_thread(self._draw_dashboard, request, report, history, timely)
+
+    @staticmethod
+    def _draw_dashboard(
+        request: Request,
+        report: metrics.Report,
+        history: list[tuple[date, metrics.Report]],
+        timely: list[metrics.Timeliness],
+    ) -> bytes:
         trends = {}
         for level in ("city", "district"):
             points = [
@@ -92,7 +104,6 @@ class MetricsController(Controller):
                 target=goal.rate if goal else None,
                 title=_("{level}：近 24 个月最多跑一次比例", level=level_label(level)),
             )
-        timely = await metrics.timeliness(day)
         share = charts.share_bars(
             [charts.ShareRow(t.month, t.on_time, t.late, t.pending) for t in timely],
             title=_("审批后 1 个工作日内公开的比例（按批准月份）"),
@@ -169,7 +180,7 @@ class MetricsController(Controller):
                 "items": sorted(items, key=lambda i: (-i.trips, i.code)),
                 "what_if": what_if,
             }
-            return render(request, "metrics/unit.html", context)
+            return await asyncio.to_thread(render, request, "metrics/unit.html", context)
 
         if overrides:
             return cached_response(request, await page())  # "what if": computed, never kept

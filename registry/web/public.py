@@ -132,14 +132,15 @@ class PublicController(Controller):
             return Redirect(path=f"/g/{canonical}", status_code=301)
         if found.status == "missing":
             raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))
-        guide = await reads.snapshot(found.edition_id, found.fingerprint)
         if found.status == "withdrawn":
+            guide = await reads.snapshot(found.edition_id, found.fingerprint)
             raise GoneException(_("服务事项“{name}”（{code}）已取消，不再办理。", name=guide.name, code=code))
-        coming = await reads.scheduled_guide(code)
         today = local_today(now(request))
-        facts = day_facts(calendar(), today)  # "今天 10:00–19:30" / "今天休息（国庆节）"
 
         async def context() -> dict:
+            # Only when the page is rendered: a cached page needs neither snapshot nor calendar.
+            guide = await reads.snapshot(found.edition_id, found.fingerprint)
+            coming = await reads.scheduled_guide(code)
             announcement = None
             if coming is not None:
                 announcement = {
@@ -151,20 +152,22 @@ class PublicController(Controller):
                 **CHANNELS["hall"].extra_context(guide, found.fingerprint, urls),
                 "announcement": announcement,
                 "outdated": await _outdated_paper(code, v, guide.version),
-                "today_facts": facts,
+                "today_facts": day_facts(calendar(), today),  # "今天 10:00–19:30" / "今天休息（国庆节）"
             }
 
         headers = {"X-Content-Fingerprint": found.fingerprint, "Cache-Control": "public, max-age=60"}
-        if printed_version(v) < guide.version:
+        if v is not None and printed_version(v) < found.version:
             # An old printout: what changed since it was printed (rare, not cached).
             return cached_response(
                 request, render(request, "guides/hall.html", await context()), headers=headers
             )
         key = ("hall", found.fingerprint, found.scheduled_fingerprint or "", today.isoformat())
-        body = reads.documents.get(key)
-        if body is None:
-            body = reads.documents.put(key, render(request, "guides/hall.html", await context()))
-        return cached_response(request, body, etag=etag_for(*key), headers=headers)
+        cached = reads.documents.get(key)
+        if cached is None:
+            body = render(request, "guides/hall.html", await context())
+            cached = reads.documents.put(key, (body, etag_for(*key)))
+        body, etag = cached
+        return cached_response(request, body, etag=etag, headers=headers)
 
     @get("/g/{code:str}/history", name="history")
     async def history(self, reads: NamedDependency[PublicReads], code: FromPath[str]) -> Template:

@@ -71,9 +71,14 @@ def security_headers_hook(settings: Settings):
     return before_send
 
 
-def allow_inline_styles(scope: Scope, body: bytes) -> None:
-    """Let this response's inline `<style>` blocks through the policy, by their SHA-256."""
-    scope[STYLE_HASHES_KEY] = tuple(  # type: ignore[literal-required]
+def inline_style_hashes(body: bytes) -> tuple[str, ...]:
+    """The CSP sources of a page's inline `<style>` blocks (compute once per cached page)."""
+    return tuple(
         "sha256-" + base64.b64encode(hashlib.sha256(block).digest()).decode("ascii")
         for block in _INLINE_STYLE.findall(body)
     )
+
+
+def allow_inline_styles(scope: Scope, body: bytes, hashes: tuple[str, ...] | None = None) -> None:
+    """Let this response's inline `<style>` blocks through the policy, by their SHA-256."""
+    scope[STYLE_HASHES_KEY] = inline_style_hashes(body) if hashes is None else hashes  # type: ignore[literal-required]
