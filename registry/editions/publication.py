@@ -251,7 +251,7 @@ async def publish_new_seeds(
         ],
     )
     item_ids = await _ids(ServiceItem, ServiceItem.code, [s.code for s in seeds])
-    guides: list[tuple[NewSeed, Guide]] = []
+    guides: list[tuple[NewSeed, Guide, str]] = []
     editions = []
     for seed in seeds:
         guide = build_guide(
@@ -263,7 +263,8 @@ async def publish_new_seeds(
             catalogue=catalogue,
             published_at=seed.published_at,
         )
-        guides.append((seed, guide))
+        fp = fingerprint(guide)
+        guides.append((seed, guide, fp))
         columns = {c._meta.name: v for c, v in store.content_columns(seed.content).items()}
         editions.append(
             row_values(
@@ -278,7 +279,7 @@ async def publish_new_seeds(
                 publish_deadline=seed.published_at,
                 published_at=seed.published_at,
                 snapshot=canonical_json(guide).decode(),
-                fingerprint=fingerprint(guide),
+                fingerprint=fp,
                 **columns,
             )
         )
@@ -312,7 +313,7 @@ async def publish_new_seeds(
     )
     await bulk_set(ServiceItem, ServiceItem.current_edition, {i: edition_ids[i] for i in item_ids.values()})
     entries = []
-    for seed, guide in guides:
+    for seed, guide, fp in guides:
         changes = diff_guides(None, guide)
         entries.append(
             (
@@ -331,7 +332,7 @@ async def publish_new_seeds(
                     "publish_deadline": seed.published_at,
                     "published_at": seed.published_at,
                     "effective_at": seed.content.effective_at,
-                    "fingerprint": fingerprint(guide),
+                    "fingerprint": fp,
                 },
             )
         )
@@ -348,7 +349,7 @@ async def publish_new_seeds(
             },
             guide,
         )
-        for seed, guide in guides
+        for seed, guide, _fp in guides
     )
     after_commit(invalidate)
 
@@ -410,7 +411,7 @@ async def _publish_update_batch(
         for r in await Edition.select(Edition.item, Edition.snapshot).where(Edition.id.is_in(current or [-1]))
         if r["snapshot"]
     }
-    published: list[tuple[dict[str, Any], EditionContent, Guide, int]] = []
+    published: list[tuple[dict[str, Any], EditionContent, Guide, int, str]] = []
     editions = []
     for code, content in updates:
         item = items[code]
@@ -429,7 +430,8 @@ async def _publish_update_batch(
             catalogue=catalogue,
             published_at=now,
         )
-        published.append((item, content, guide, version))
+        fp = fingerprint(guide)
+        published.append((item, content, guide, version, fp))
         columns = {c._meta.name: v for c, v in store.content_columns(content).items()}
         editions.append(
             row_values(
@@ -444,7 +446,7 @@ async def _publish_update_batch(
                 publish_deadline=now,
                 published_at=now,
                 snapshot=canonical_json(guide).decode(),
-                fingerprint=fingerprint(guide),
+                fingerprint=fp,
                 **columns,
             )
         )
@@ -468,7 +470,7 @@ async def _publish_update_batch(
                 material=ids.materials[use.material],
                 position=i,
             )
-            for item, content, _guide, _version in published
+            for item, content, _guide, _version, _fp in published
             for i, use in enumerate(content.materials)
         ],
     )
@@ -478,14 +480,14 @@ async def _publish_update_batch(
             row_values(
                 Citation, edition=edition_ids[item["id"]], document=ids.documents[ref.document], position=i
             )
-            for item, content, _guide, _version in published
+            for item, content, _guide, _version, _fp in published
             for i, ref in enumerate(content.legal_basis)
         ],
     )
     await bulk_set(ServiceItem, ServiceItem.current_edition, {i: edition_ids[i] for i in item_ids})
     await search_index.refresh(*item_ids)
     entries = []
-    for item, content, guide, version in published:
+    for item, content, guide, version, fp in published:
         old = before.get(item["id"])
         changes = diff_guides(old, guide)
         entries.append(
@@ -505,7 +507,7 @@ async def _publish_update_batch(
                     "publish_deadline": now,
                     "published_at": now,
                     "effective_at": content.effective_at,
-                    "fingerprint": fingerprint(guide),
+                    "fingerprint": fp,
                 },
             )
         )
