@@ -105,22 +105,54 @@ class SeedTarget(Struct, frozen=True, forbid_unknown_fields=True):
 
 @dataclass(frozen=True, slots=True)
 class SeedItem:
-    """A checked seed item. Its content is kept packed (compressed JSON, about a fifth of the
-    objects' size) so that 100 000 items fit in memory between checking and writing."""
+    """A checked seed item. Its content is kept packed (JSON compressed against a dictionary of
+    the first items read, about a fifth of its JSON and a tenth of the objects' size) so that
+    100 000 items fit in memory between checking and writing."""
 
     code: str
     department: str
     item_type: str
     packed: bytes
     file: str
-
-    @classmethod
-    def of(cls, code: str, department: str, item_type: str, content: EditionContent, file: str) -> SeedItem:
-        return cls(code, department, item_type, zlib.compress(msgspec.json.encode(content), 1), file)
+    zdict: bytes  # shared by every item of a bundle
 
     @property
     def content(self) -> EditionContent:
-        return msgspec.json.decode(zlib.decompress(self.packed), type=EditionContent)
+        unpack = zlib.decompressobj(zdict=self.zdict)
+        return msgspec.json.decode(unpack.decompress(self.packed) + unpack.flush(), type=EditionContent)
+
+
+class _Packer:
+    """Packs items' content; the dictionary is made from the first SAMPLE items' JSON (items of
+    one registry share most of their keys and many values), so those wait until it exists."""
+
+    SAMPLE = 16
+
+    def __init__(self, out: list[SeedItem]) -> None:
+        self.out = out
+        self.waiting: list[tuple[str, str, str, bytes, str]] = []
+        self.zdict = b""
+
+    def add(self, code: str, department: str, item_type: str, content: EditionContent, file: str) -> None:
+        data = msgspec.json.encode(content)
+        if self.zdict:
+            self.out.append(self._item(code, department, item_type, data, file))
+            return
+        self.waiting.append((code, department, item_type, data, file))
+        if len(self.waiting) == self.SAMPLE:
+            self.finish()
+
+    def finish(self) -> None:
+        if self.zdict or not self.waiting:
+            return
+        self.zdict = b"".join(w[3] for w in self.waiting)[-32_768:]  # zlib's largest dictionary
+        for code, department, item_type, data, file in self.waiting:
+            self.out.append(self._item(code, department, item_type, data, file))
+        self.waiting = []
+
+    def _item(self, code: str, department: str, item_type: str, data: bytes, file: str) -> SeedItem:
+        pack = zlib.compressobj(6, zdict=self.zdict)
+        return SeedItem(code, department, item_type, pack.compress(data) + pack.flush(), file, self.zdict)
 
 
 @dataclass
@@ -294,6 +326,7 @@ def read_seeds(root: Path) -> SeedBundle:
             bundle.documents.append(document)
 
     item_codes: dict[str, str] = {}
+    packer = _Packer(bundle.items)
     for file, entry, data in _entries(root, "items", "item", problems):
         where = (file, entry)
         code = data.get("code")
@@ -333,7 +366,8 @@ def read_seeds(root: Path) -> SeedBundle:
                         _("法律依据中没有“{v}”", v=ref.document),
                     )
                 )
-        bundle.items.append(SeedItem.of(code, department, item_type, content, file))
+        packer.add(code, department, item_type, content, file)
+    packer.finish()
 
     seen_targets: dict[str, str] = {}
     for file, entry, data in _entries(root, "targets", "target", problems):
