@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 export PICCOLO_CONF := registry.piccolo_conf
 
-.PHONY: run test install migrate seed lint format browser clean bench bench-large
+.PHONY: run test install migrate seed lint format browser clean bench bench-large bench-postgres bench-explain
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,10 +50,23 @@ format: install
 clean:
 	rm -rf $(VENV) var tests/artifacts .pytest_cache .ruff_cache
 
-# Public routes as ratios to /livez at 89 and 10 000 items (BENCH_SIZES=89,10000,100000 for more);
-# appends to bench/results.md. Needs wrk (apt-get install -y wrk).
+# Public routes as ratios to /livez, for one item and over random items, at 89 and 10 000 items
+# on 1 and 2 workers (bench-large: also 100 000), with seeding time and peak memory; appends to
+# bench/results.md. Needs wrk (apt-get install -y wrk). PostgreSQL: BENCH_DATABASE_URL=postgresql://
+# postgres@127.0.0.1:5432/onetrip_bench make bench (a new database per size), or make bench-postgres.
+BENCH_PG ?= postgresql://postgres@127.0.0.1:5432/onetrip_bench
+
 bench: install
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/export.py
 
 bench-large: install
 	BENCH_SIZES=89,10000,100000 $(BIN)/python bench/serve.py
+	BENCH_SIZES=10000 $(BIN)/python bench/export.py
+
+bench-postgres: install
+	BENCH_DATABASE_URL=$(BENCH_PG) $(BIN)/python bench/serve.py
+
+# EXPLAIN of every query of every public page (SQLite; BENCH_DATABASE_URL for PostgreSQL).
+bench-explain: install
+	$(BIN)/python bench/explain.py

@@ -6,18 +6,23 @@
 For each registry size it builds a database (89 = the real seeds/; any other N = `bench/generate.py
 N` with its later editions loaded by `onetrip seed --update`), starts `onetrip serve` on a free
 local port, and drives each route with wrk (Debian package `wrk`; -t2 -c{concurrency}, --latency).
-It reports req/s, the ratio to /livez, p50, p99 and the server's resident memory (all processes,
-peak over the run), and appends a dated section with the exact command to bench/results.md.
+The routes of one item are measured twice: for one item (what its caches hold) and over random
+items (bench/random.lua picks a code from every published item for each request). It reports
+req/s, the ratio to /livez, p50, p99, the server's resident memory (all processes, peak over the
+run), and the seeding time and the seeding processes' peak memory, and appends a dated section
+with the exact command and git revision to bench/results.md.
 
 Seeded SQLite files are kept in var/bench/ (keyed by size and the generator's source) so that a
-second run skips seeding; `onetrip migrate` still runs on them. With --database-url (PostgreSQL)
-the database named is migrated and seeded on every run: give it an empty database.
-Sizes also come from BENCH_SIZES (e.g. BENCH_SIZES=89,10000,100000).
+second run skips seeding; `onetrip migrate` still runs on them. With --database-url (or
+BENCH_DATABASE_URL), e.g. postgresql://postgres@127.0.0.1:5432/onetrip_bench, each size gets a new
+PostgreSQL database `onetrip_bench_{size}`, seeded on every run.
+Sizes also come from BENCH_SIZES (e.g. BENCH_SIZES=89,10000,100000), workers from BENCH_WORKERS.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import os
 import re
@@ -29,8 +34,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -38,6 +45,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "var" / "bench"
 RESULTS = ROOT / "bench" / "results.md"
 BASELINE = "/livez"
+RANDOM_SCRIPT = ROOT / "bench" / "random.lua"
+# Routes of one item measured over random codes too (issue 14): label -> wrk route format.
+RANDOM_ROUTES = {
+    "/g/{code}": "/g/%s",
+    "/g/{code}/qr.svg": "/g/%s/qr.svg",
+    "/g/{code}/print": "/g/%s/print",
+    "/api/items/{code}": "/api/items/%s",
+}
 
 
 def free_port() -> int:
@@ -50,14 +65,18 @@ def _seconds(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def wrk(url: str, seconds: int, concurrency: int) -> dict[str, float]:
-    """wrk's figures: a C client, so the server is what is measured."""
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", "--timeout", "10s", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+def wrk(
+    url: str, seconds: int, concurrency: int, random_route: tuple[str, Path] | None = None
+) -> dict[str, float]:
+    """wrk's figures: a C client, so the server is what is measured. With `random_route`
+    (a route format such as "/g/%s" and a file of codes), bench/random.lua picks a random code
+    for every request."""
+    cmd = ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    if random_route is not None:
+        cmd += ["-s", str(RANDOM_SCRIPT), url, "--", random_route[0], str(random_route[1])]
+    else:
+        cmd.append(url)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
     for name, pct in (("p50", "50"), ("p99", "99")):
         m = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s|m)\b", out)
@@ -91,11 +110,17 @@ def process_tree_rss(pid: int) -> int:
     return total
 
 
-def run(cmd: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout + done.stderr)
-        raise SystemExit(f"failed: {' '.join(cmd)}")
+def run(cmd: list[str], env: dict[str, str]) -> int:
+    """Run a command (its progress on our stderr); return its peak resident memory in bytes."""
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(cmd, env=env, stdout=log, stderr=sys.stderr)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            log.seek(0)
+            sys.stderr.write(log.read())
+            raise SystemExit(f"failed: {' '.join(cmd)}")
+    return usage.ru_maxrss * 1024  # Linux reports kilobytes
 
 
 def seed_folders(size: int) -> list[Path]:
@@ -111,14 +136,24 @@ def seed_folders(size: int) -> list[Path]:
     return [folder, *history]
 
 
-def prepare(size: int, env: dict[str, str], database_url: str | None, work: Path) -> tuple[str, float]:
-    """A migrated, seeded database of `size` items; (url, seconds spent seeding or 0 if cached)."""
+@dataclass
+class Seeding:
+    seconds: float = 0.0  # 0 when a cached database was used
+    peak_rss: int = 0  # bytes, the largest of the seeding processes
+
+
+def prepare(size: int, env: dict[str, str], database_url: str | None, work: Path) -> tuple[str, Seeding]:
+    """A migrated, seeded database of `size` items: (url, how seeding went)."""
     onetrip = [sys.executable, "-m", "registry"]
     generator = hashlib.sha256((ROOT / "bench" / "generate.py").read_bytes()).hexdigest()[:10]
     cached = CACHE / f"registry-{size}-{generator}.sqlite"
-    url = database_url or f"sqlite:///{work / f'bench-{size}.sqlite'}"
+    url = (
+        postgres_database(database_url, size)
+        if database_url
+        else f"sqlite:///{work / f'bench-{size}.sqlite'}"
+    )
     env = {**env, "ONETRIP_DATABASE_URL": url}
-    spent = 0.0
+    seeding = Seeding()
     if database_url is None and cached.exists():
         shutil.copyfile(cached, work / f"bench-{size}.sqlite")
     else:
@@ -127,15 +162,54 @@ def prepare(size: int, env: dict[str, str], database_url: str | None, work: Path
         start = time.perf_counter()
         for i, folder in enumerate(folders):
             print(f"  seeding {folder} …", file=sys.stderr, flush=True)
-            run([*onetrip, "seed", *(["--update"] if i else [])], {**env, "ONETRIP_SEEDS_DIR": str(folder)})
-        spent = time.perf_counter() - start
+            peak = run(
+                [*onetrip, "seed", *(["--update"] if i else [])], {**env, "ONETRIP_SEEDS_DIR": str(folder)}
+            )
+            seeding.peak_rss = max(seeding.peak_rss, peak)
+        seeding.seconds = time.perf_counter() - start
         if database_url is None:
             CACHE.mkdir(parents=True, exist_ok=True)
             with sqlite3.connect(work / f"bench-{size}.sqlite") as conn:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             shutil.copyfile(work / f"bench-{size}.sqlite", cached)
     run([*onetrip, "migrate"], env)
-    return url, spent
+    return url, seeding
+
+
+def postgres_database(url: str, size: int) -> str:
+    """A new, empty PostgreSQL database for `size` items, named after the one in `url`."""
+    import asyncpg  # piccolo[postgres]
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'onetrip_bench'}_{size}"
+
+    async def create() -> None:
+        admin = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+
+    asyncio.run(create())
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def published_codes(url: str, path: Path) -> Path:
+    """Write the code of every item with a public guide to `path`, one a line (for random.lua)."""
+    from registry.db import bind, engine_for
+    from registry.settings import Settings
+    from registry.tables import ServiceItem
+
+    async def read() -> list[str]:
+        bind(engine_for(Settings(database_url=url)))
+        rows = await ServiceItem.select(ServiceItem.code).where(
+            ServiceItem.current_edition.is_not_null() & (ServiceItem.withdrawn == False)  # noqa: E712
+        )
+        return [r["code"] for r in rows]
+
+    path.write_text("".join(f"{code}\n" for code in asyncio.run(read())), encoding="utf-8")
+    return path
 
 
 def serve_supports_workers() -> bool:
@@ -176,7 +250,7 @@ def routes_for(base: str) -> list[tuple[str, str]]:
 
 
 def bench_server(
-    env: dict[str, str], workers: int, seconds: int, concurrency: int
+    env: dict[str, str], workers: int, seconds: int, concurrency: int, codes: Path
 ) -> tuple[list[tuple[str, dict[str, float]]], int, dict[str, float]]:
     port = free_port()
     cmd = [sys.executable, "-m", "registry", "serve", "--host", "127.0.0.1", "--port", str(port)]
@@ -207,6 +281,12 @@ def bench_server(
             results.append((label, figures))
             peak = max(peak, process_tree_rss(server.pid))
             print(f"  {label}: {figures['rps']:,.0f} req/s", file=sys.stderr, flush=True)
+            if label in RANDOM_ROUTES:  # the same route over random items, next to it
+                random_label = label.replace("{code}", "{random code}")
+                figures = wrk(base + BASELINE, seconds, concurrency, (RANDOM_ROUTES[label], codes))
+                results.append((random_label, figures))
+                peak = max(peak, process_tree_rss(server.pid))
+                print(f"  {random_label}: {figures['rps']:,.0f} req/s", file=sys.stderr, flush=True)
         return results, peak, first
     finally:
         server.terminate()
@@ -239,7 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default=os.environ.get("BENCH_WORKERS", "1,2"))
     parser.add_argument("--seconds", type=int, default=5, help="per route")
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--database-url", default=None, help="PostgreSQL: an empty database to fill")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="PostgreSQL server and base name: a new database NAME_{size} is made for each size",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not append to results.md")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -267,20 +351,25 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             print(f"{size} items: preparing the database", file=sys.stderr, flush=True)
-            url, spent = prepare(size, base_env, args.database_url, Path(tmp))
+            url, seeding = prepare(size, base_env, args.database_url, Path(tmp))
             env = {**base_env, "ONETRIP_DATABASE_URL": url}
+            codes = published_codes(url, Path(tmp) / f"codes-{size}.txt")
             for w in workers:
                 print(f"{size} items, {w} worker(s)", file=sys.stderr, flush=True)
-                results, peak, first = bench_server(env, w, args.seconds, args.concurrency)
+                results, peak, first = bench_server(env, w, args.seconds, args.concurrency, codes)
+                seeded = (
+                    f"; seeding (base and history) took {seeding.seconds:.0f} s, peak RSS "
+                    f"{seeding.peak_rss / 2**20:.0f} MB"
+                    if seeding.seconds
+                    else ""
+                )
                 out += [
                     "",
                     f"### {size:,} items, {w} worker{'s' if w > 1 else ''} — server RSS peak "
-                    f"{peak / 2**20:.0f} MB" + (f"; seeding took {spent:.0f} s" if spent else ""),
+                    f"{peak / 2**20:.0f} MB{seeded}",
                     "",
                     *table(results, first),
                 ]
-            if args.database_url:
-                break  # one PostgreSQL database holds one size
     text = "\n".join(out) + "\n"
     print(text)
     if not args.no_write:

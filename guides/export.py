@@ -17,10 +17,16 @@ also resolves when the export itself is what the public URL serves. Every link i
 the folder also works opened from disk (file://). Files whose bytes are unchanged are not
 rewritten; files an earlier export wrote that are no longer part of the site are removed (only
 those: the list is kept in `.onetrip-export`, so nothing else in the folder is touched).
+
+The manifest also keeps each guide's fingerprint and a key of everything else its files depend
+on (the templates, the addresses, the channels): a guide whose fingerprint and key are those of
+the last export, and whose files are all there, is not rendered again. A re-export after one
+change renders that guide and the indexes only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -41,6 +47,17 @@ LAYOUT = "guides/site_layout.html"
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 Progress = Callable[[int, int], None]  # (files done, files in all)
+KEY_PREFIX = "# render key "
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFile:
+    """One file of the site: its path, how to make its bytes, and for a guide's files the
+    guide's fingerprint (what they are made from)."""
+
+    name: str
+    make: Callable[[], bytes]
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +119,13 @@ def plan(
     env: Environment,
     static_dir: Path = STATIC_DIR,
     qr: QrSource | None = None,
-) -> list[tuple[str, Callable[[], bytes]]]:
-    """Every file of the site, as (relative path, a function that makes its bytes). QR codes
-    come from `qr` (the registry's stored codes), else they are drawn."""
+) -> list[SiteFile]:
+    """Every file of the site: its relative path, a function that makes its bytes, and for a
+    guide's files the guide's fingerprint. QR codes come from `qr` (the registry's stored codes),
+    else they are drawn."""
     site = StaticUrls(urls.public_url)
     pages = department_pages(guides, departments)
-    files: list[tuple[str, Callable[[], bytes]]] = []
+    files: list[SiteFile] = []
 
     def page(template: str, depth: int, **context: object) -> Callable[[], bytes]:
         def make() -> bytes:
@@ -118,7 +136,7 @@ def plan(
 
     guide_list = [g for g, _ in guides]
     files.append(
-        (
+        SiteFile(
             "index.html",
             page(
                 "guides/site_index.html",
@@ -132,22 +150,25 @@ def plan(
     )
     for p in pages:
         name = _safe(p.department.code, "department code")
-        files.append((f"departments/{name}.html", page("guides/site_department.html", 1, page=p)))
+        files.append(SiteFile(f"departments/{name}.html", page("guides/site_department.html", 1, page=p)))
     for guide, fingerprint in guides:
         folder = f"g/{_safe(guide.code, 'item code')}"
         for channel in CHANNELS.values():
             files.append(
-                (
+                SiteFile(
                     f"{folder}/{channel.filename}",
                     lambda c=channel, g=guide, fp=fingerprint: render(
                         c, g, fp, site.at(2), env, qr=qr, layout=LAYOUT
                     ),
+                    fingerprint,
                 )
             )
     base = urls.public_url.rstrip("/")
-    files.append(("sitemap.xml", page("guides/sitemap.xml", 0, base=base, pages=pages, guides=guides)))
+    files.append(
+        SiteFile("sitemap.xml", page("guides/sitemap.xml", 0, base=base, pages=pages, guides=guides))
+    )
     for path in sorted(p for p in static_dir.rglob("*") if p.is_file()):
-        files.append((f"static/{path.relative_to(static_dir).as_posix()}", path.read_bytes))
+        files.append(SiteFile(f"static/{path.relative_to(static_dir).as_posix()}", path.read_bytes))
     return files
 
 
@@ -155,6 +176,19 @@ def qr_texts_of(guides: Sequence[tuple[Guide, str]], urls: Urls) -> list[str]:
     """Every text the site's QR codes encode (what a caller with stored codes loads first)."""
     site = StaticUrls(urls.public_url).at(2)
     return [text for guide, _fingerprint in guides for text in qr_texts(guide, site)]
+
+
+def render_key(urls: Urls, env: Environment) -> str:
+    """What a guide's files depend on besides the guide: the addresses, the channels and every
+    template's source. A change to any of them renders every guide again."""
+    digest = hashlib.sha256()
+    digest.update(repr((urls.public_url, urls.map_template, LAYOUT)).encode("utf-8"))
+    digest.update(repr(sorted((c.name, c.filename, c.template) for c in CHANNELS.values())).encode("utf-8"))
+    if env.loader is not None:
+        for name in sorted(env.list_templates()):
+            source, _filename, _uptodate = env.loader.get_source(env, name)
+            digest.update(name.encode("utf-8") + b"\0" + source.encode("utf-8") + b"\0")
+    return digest.hexdigest()
 
 
 def _write_if_changed(target: Path, data: bytes) -> bool:
@@ -167,11 +201,34 @@ def _write_if_changed(target: Path, data: bytes) -> bool:
     return True
 
 
-def _previous(out_dir: Path) -> set[str]:
-    manifest = out_dir / MANIFEST
-    if not manifest.is_file():
-        return set()
-    return {line for line in manifest.read_text(encoding="utf-8").splitlines() if line}
+@dataclass(slots=True)
+class Manifest:
+    """What the last export wrote: every file, the fingerprint each guide file was made from,
+    and the render key of that export."""
+
+    files: dict[str, str | None] = field(default_factory=dict)
+    key: str = ""
+
+    @classmethod
+    def read(cls, out_dir: Path) -> Manifest:
+        path = out_dir / MANIFEST
+        manifest = cls()
+        if not path.is_file():
+            return manifest
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith(KEY_PREFIX):
+                manifest.key = line.removeprefix(KEY_PREFIX)
+            elif line:
+                name, _tab, fingerprint = line.partition("\t")
+                manifest.files[name] = fingerprint or None
+        return manifest
+
+    def text(self) -> bytes:
+        lines = [f"{KEY_PREFIX}{self.key}"]
+        for name in sorted(self.files):
+            fingerprint = self.files[name]
+            lines.append(f"{name}\t{fingerprint}" if fingerprint else name)
+        return "".join(f"{line}\n" for line in lines).encode("utf-8")
 
 
 def _remove(out_dir: Path, stale: Iterable[str]) -> list[str]:
@@ -204,15 +261,28 @@ def export(
     """Write the static site of `guides` into `out_dir`; rewrite only files whose bytes changed."""
     env = env or make_environment()
     files = plan(guides, departments, urls, env, static_dir, qr)
-    names = [name for name, _make in files]
+    names = [f.name for f in files]
     if len(set(names)) != len(names):
         raise ValueError("two guides or departments share a code")
     out_dir.mkdir(parents=True, exist_ok=True)
+    previous = Manifest.read(out_dir)
+    current = Manifest({f.name: f.fingerprint for f in files}, render_key(urls, env))
+    same_key = previous.key == current.key
     report = ExportReport()
-    for done, (name, make) in enumerate(files, start=1):
-        (report.written if _write_if_changed(out_dir / name, make()) else report.skipped).append(name)
+    for done, f in enumerate(files, start=1):
+        if (
+            f.fingerprint is not None
+            and same_key
+            and previous.files.get(f.name) == f.fingerprint
+            and (out_dir / f.name).is_file()
+        ):
+            report.skipped.append(f.name)  # made from the same guide as last time: not rendered
+        elif _write_if_changed(out_dir / f.name, f.make()):
+            report.written.append(f.name)
+        else:
+            report.skipped.append(f.name)
         if progress is not None:
             progress(done, len(files))
-    report.removed = _remove(out_dir, _previous(out_dir) - set(names))
-    _write_if_changed(out_dir / MANIFEST, "".join(f"{n}\n" for n in sorted(names)).encode("utf-8"))
+    report.removed = _remove(out_dir, set(previous.files) - set(names))
+    _write_if_changed(out_dir / MANIFEST, current.text())
     return report

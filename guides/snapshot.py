@@ -487,8 +487,9 @@ def _plain(struct: Any) -> dict[str, Any]:
 
 
 @cache
+@cache  # per class, once: canonical_json asks for every Struct it meets
 def added_later(cls: type) -> dict[str, Any]:
-    """The fields of a Struct declared with `since`, and their defaults."""
+    """The fields of a Struct declared with `since`, and their defaults (do not modify)."""
     found = {}
     for f in msgspec.inspect.type_info(cls).fields:
         t = f.type

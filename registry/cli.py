@@ -36,8 +36,12 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     _engine(settings)
     root = Path(args.dir or settings.seeds_dir)
 
-    def progress(done: int, total: int) -> None:
-        print(_("写入事项 {done}/{total}", done=done, total=total), file=sys.stderr, flush=True)
+    shown = [0]
+
+    def progress(done: int, total: int) -> None:  # every 10 000 items, and the last
+        if total >= 5000 and (done // 10_000 > shown[0] // 10_000 or done == total):
+            shown[0] = done
+            print(_("写入事项 {done}/{total}", done=done, total=total), file=sys.stderr, flush=True)
 
     try:
         bundle = read_seeds(root)

@@ -24,7 +24,7 @@ from guides.i18n import _
 from guides.snapshot import F
 from registry.db import write_transaction
 from registry.editions import store
-from registry.editions.publication import NewSeed, publish_new_seeds, publish_seed
+from registry.editions.publication import NewSeed, publish_new_seeds, publish_seed, publish_seed_updates
 from registry.editions.schema import EditionContent, content_from_mapping, item_code_error
 from registry.errors import DomainError, ValidationError
 from registry.inputs import read
@@ -44,7 +44,7 @@ from registry.vocab import (
 )
 
 T = TypeVar("T", bound=Struct)
-BATCH = 1000  # new items published per round trip when loading in bulk
+BATCH = 500  # items published per batch of statements when loading in bulk (parameter limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,22 +105,54 @@ class SeedTarget(Struct, frozen=True, forbid_unknown_fields=True):
 
 @dataclass(frozen=True, slots=True)
 class SeedItem:
-    """A checked seed item. Its content is kept packed (compressed JSON, about a fifth of the
-    objects' size) so that 100 000 items fit in memory between checking and writing."""
+    """A checked seed item. Its content is kept packed (JSON compressed against a dictionary of
+    the first items read, about a fifth of its JSON and a tenth of the objects' size) so that
+    100 000 items fit in memory between checking and writing."""
 
     code: str
     department: str
     item_type: str
     packed: bytes
     file: str
-
-    @classmethod
-    def of(cls, code: str, department: str, item_type: str, content: EditionContent, file: str) -> SeedItem:
-        return cls(code, department, item_type, zlib.compress(msgspec.json.encode(content), 1), file)
+    zdict: bytes  # shared by every item of a bundle
 
     @property
     def content(self) -> EditionContent:
-        return msgspec.json.decode(zlib.decompress(self.packed), type=EditionContent)
+        unpack = zlib.decompressobj(zdict=self.zdict)
+        return msgspec.json.decode(unpack.decompress(self.packed) + unpack.flush(), type=EditionContent)
+
+
+class _Packer:
+    """Packs items' content; the dictionary is made from the first SAMPLE items' JSON (items of
+    one registry share most of their keys and many values), so those wait until it exists."""
+
+    SAMPLE = 16
+
+    def __init__(self, out: list[SeedItem]) -> None:
+        self.out = out
+        self.waiting: list[tuple[str, str, str, bytes, str]] = []
+        self.zdict = b""
+
+    def add(self, code: str, department: str, item_type: str, content: EditionContent, file: str) -> None:
+        data = msgspec.json.encode(content)
+        if self.zdict:
+            self.out.append(self._item(code, department, item_type, data, file))
+            return
+        self.waiting.append((code, department, item_type, data, file))
+        if len(self.waiting) == self.SAMPLE:
+            self.finish()
+
+    def finish(self) -> None:
+        if self.zdict or not self.waiting:
+            return
+        self.zdict = b"".join(w[3] for w in self.waiting)[-32_768:]  # zlib's largest dictionary
+        for code, department, item_type, data, file in self.waiting:
+            self.out.append(self._item(code, department, item_type, data, file))
+        self.waiting = []
+
+    def _item(self, code: str, department: str, item_type: str, data: bytes, file: str) -> SeedItem:
+        pack = zlib.compressobj(6, zdict=self.zdict)
+        return SeedItem(code, department, item_type, pack.compress(data) + pack.flush(), file, self.zdict)
 
 
 @dataclass
@@ -294,6 +326,7 @@ def read_seeds(root: Path) -> SeedBundle:
             bundle.documents.append(document)
 
     item_codes: dict[str, str] = {}
+    packer = _Packer(bundle.items)
     for file, entry, data in _entries(root, "items", "item", problems):
         where = (file, entry)
         code = data.get("code")
@@ -333,7 +366,8 @@ def read_seeds(root: Path) -> SeedBundle:
                         _("法律依据中没有“{v}”", v=ref.document),
                     )
                 )
-        bundle.items.append(SeedItem.of(code, department, item_type, content, file))
+        packer.add(code, department, item_type, content, file)
+    packer.finish()
 
     seen_targets: dict[str, str] = {}
     for file, entry, data in _entries(root, "targets", "target", problems):
@@ -402,7 +436,11 @@ async def apply_seeds(
     now: datetime | None = None,
     update: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    bulk: bool = True,
 ) -> SeedReport:
+    """Write a checked bundle in one transaction. Items go BATCH at a time: new ones and
+    updates in force already are published in bulk (`bulk=False` publishes updates one by one,
+    the reference the bulk path is tested against); `progress(done, total)` after each batch."""
     now = now or system_now()
     report = SeedReport()
     async with write_transaction():
@@ -450,58 +488,83 @@ async def apply_seeds(
                 ServiceItem.current_edition,
             )
         }
-        batch: list[NewSeed] = []
-        for done, seed in enumerate(bundle.items, start=1):
-            if progress is not None and done % 10_000 == 0:
-                progress(done, len(bundle.items))
-            dept = departments[seed.department]
-            ref = department_ref(dept)
-            existing = items.get(seed.code)
-            content = seed.content
-            published_at = historical(now, content.effective_at)
-            if existing is None and content.effective_at <= local_today(published_at):
-                # In force already: published in bulk, BATCH items per round trip.
-                batch.append(NewSeed(seed.code, seed.item_type, dept["id"], ref, content, published_at))
-                if len(batch) == BATCH:
-                    await publish_new_seeds(batch, catalogue=catalogue, ids=ids, now=now)
-                    batch = []
-                report.count("created", "items")
-                continue
-            if existing is None:  # announced now, in force later
-                await ServiceItem.insert(
-                    ServiceItem(
-                        code=seed.code, department=dept["id"], item_type=seed.item_type, created_at=now
-                    )
-                )
-                await publish_seed(
-                    item=await store.item_row(seed.code),
-                    version=1,
-                    content=content,
-                    catalogue=catalogue,
-                    ids=ids,
-                    now=published_at,
-                )
-                report.count("created", "items")
-                continue
-            current = await _current(existing["current_edition"])
-            if current is not None and _same(current, seed, content, ref, catalogue):
-                report.count("unchanged", "items")
-            elif update:
-                await publish_seed(
-                    item=await store.item_row(seed.code, lock=True),
-                    version=await store.next_version(existing["id"]),
-                    content=content,
-                    catalogue=catalogue,
-                    ids=ids,
-                    now=now,
-                    change_note=_("依据种子数据更新"),
-                )
-                report.count("updated", "items")
-            else:
-                report.count("unchanged", "items")
-                report.differs.append(seed.code)
-        await publish_new_seeds(batch, catalogue=catalogue, ids=ids, now=now)
+        for start in range(0, len(bundle.items), BATCH):
+            chunk = bundle.items[start : start + BATCH]
+            await _apply_items(
+                chunk, items, departments, catalogue, ids, report, now=now, update=update, bulk=bulk
+            )
+            if progress is not None:
+                progress(start + len(chunk), len(bundle.items))
     return report
+
+
+async def _apply_items(
+    chunk: list[SeedItem],
+    items: dict[str, dict[str, Any]],
+    departments: dict[str, dict[str, Any]],
+    catalogue: Catalogue,
+    ids: store.RefIds,
+    report: SeedReport,
+    *,
+    now: datetime,
+    update: bool,
+    bulk: bool,
+) -> None:
+    """One batch of seed items: the current guides of those that exist are read in one query."""
+    current = await _current_guides([items[s.code]["current_edition"] for s in chunk if s.code in items])
+    new: list[NewSeed] = []
+    updates: list[tuple[str, EditionContent]] = []
+    for seed in chunk:
+        dept = departments[seed.department]
+        ref = department_ref(dept)
+        existing = items.get(seed.code)
+        content = seed.content
+        published_at = historical(now, content.effective_at)
+        if existing is None and content.effective_at <= local_today(published_at):
+            # In force already: published in bulk.
+            new.append(NewSeed(seed.code, seed.item_type, dept["id"], ref, content, published_at))
+            report.count("created", "items")
+            continue
+        if existing is None:  # announced now, in force later
+            await ServiceItem.insert(
+                ServiceItem(code=seed.code, department=dept["id"], item_type=seed.item_type, created_at=now)
+            )
+            await publish_seed(
+                item=await store.item_row(seed.code),
+                version=1,
+                content=content,
+                catalogue=catalogue,
+                ids=ids,
+                now=published_at,
+            )
+            report.count("created", "items")
+            continue
+        guide = current.get(existing["current_edition"])
+        if guide is not None and _same(guide, seed, content, ref, catalogue):
+            report.count("unchanged", "items")
+        elif not update:
+            report.count("unchanged", "items")
+            report.differs.append(seed.code)
+        elif bulk and content.effective_at <= local_today(now):
+            updates.append((seed.code, content))
+            report.count("updated", "items")
+        else:
+            await publish_seed(
+                item=await store.item_row(seed.code, lock=True),
+                version=await store.next_version(existing["id"]),
+                content=content,
+                catalogue=catalogue,
+                ids=ids,
+                now=now,
+                change_note=_("依据种子数据更新"),
+            )
+            report.count("updated", "items")
+    if new:
+        await publish_new_seeds(new, catalogue=catalogue, ids=ids, now=now)
+    if updates:
+        await publish_seed_updates(
+            updates, catalogue=catalogue, ids=ids, now=now, change_note=_("依据种子数据更新")
+        )
 
 
 def historical(now: datetime, effective_at: date) -> datetime:
@@ -510,11 +573,13 @@ def historical(now: datetime, effective_at: date) -> datetime:
     return min(now, local_midnight(effective_at))
 
 
-async def _current(edition_id: int | None) -> Guide | None:
-    if edition_id is None:
-        return None
-    row = await Edition.select(Edition.snapshot).where(Edition.id == edition_id).first()
-    return Guide.from_json(row["snapshot"]) if row and row["snapshot"] else None
+async def _current_guides(edition_ids: list[int | None]) -> dict[int, Guide]:
+    """Published guides by edition id, in one query."""
+    wanted = [i for i in edition_ids if i is not None]
+    if not wanted:
+        return {}
+    rows = await Edition.select(Edition.id, Edition.snapshot).where(Edition.id.is_in(wanted))
+    return {r["id"]: Guide.from_json(r["snapshot"]) for r in rows if r["snapshot"]}
 
 
 def _same(

@@ -256,7 +256,7 @@ async def publish_new_seeds(
         ],
     )
     item_ids = await _ids(ServiceItem, ServiceItem.code, [s.code for s in seeds])
-    guides: list[tuple[NewSeed, Guide]] = []
+    guides: list[tuple[NewSeed, Guide, str]] = []
     editions = []
     for seed in seeds:
         guide = build_guide(
@@ -268,7 +268,8 @@ async def publish_new_seeds(
             catalogue=catalogue,
             published_at=seed.published_at,
         )
-        guides.append((seed, guide))
+        fp = fingerprint(guide)
+        guides.append((seed, guide, fp))
         columns = {c._meta.name: v for c, v in store.content_columns(seed.content).items()}
         editions.append(
             row_values(
@@ -283,7 +284,7 @@ async def publish_new_seeds(
                 publish_deadline=seed.published_at,
                 published_at=seed.published_at,
                 snapshot=canonical_json(guide).decode(),
-                fingerprint=fingerprint(guide),
+                fingerprint=fp,
                 **columns,
             )
         )
@@ -317,7 +318,7 @@ async def publish_new_seeds(
     )
     await bulk_set(ServiceItem, ServiceItem.current_edition, {i: edition_ids[i] for i in item_ids.values()})
     entries = []
-    for seed, guide in guides:
+    for seed, guide, fp in guides:
         changes = diff_guides(None, guide)
         entries.append(
             (
@@ -336,7 +337,7 @@ async def publish_new_seeds(
                     "publish_deadline": seed.published_at,
                     "published_at": seed.published_at,
                     "effective_at": seed.content.effective_at,
-                    "fingerprint": fingerprint(guide),
+                    "fingerprint": fp,
                 },
             )
         )
@@ -353,7 +354,7 @@ async def publish_new_seeds(
             },
             guide,
         )
-        for seed, guide in guides
+        for seed, guide, _fp in guides
     )
     after_commit(invalidate)
 
@@ -366,3 +367,153 @@ async def _ids(table: Any, key: Any, values: list[Any]) -> dict[Any, int]:
         for row in await table.select(table.id, key).where(key.is_in(chunk)):
             found[row[key._meta.name]] = row["id"]
     return found
+
+
+async def publish_seed_updates(
+    updates: list[tuple[str, EditionContent]],
+    *,
+    catalogue: Catalogue,
+    ids: store.RefIds,
+    now: datetime,
+    change_note: str = "",
+) -> None:
+    """Publish new editions of many existing items at once (`onetrip seed --update` in bulk):
+    the same rows, snapshots, change records and index entries as `publish_seed` one item at a
+    time with the item's next version, written with a few statements per batch. Items are
+    (code, content), each code at most once; every effective date must have come."""
+    note = change_note or _("初始数据导入")
+    today = local_today(now)
+    for code, content in updates:
+        if content.effective_at > today:
+            raise ValueError(f"{code} takes effect later: publish it with publish_seed")
+    for start in range(0, len(updates), _BATCH):
+        await _publish_update_batch(updates[start : start + _BATCH], catalogue, ids, now, note)
+    after_commit(invalidate)
+
+
+_BATCH = 500  # items per statement when publishing updates in bulk (parameter limits)
+
+
+async def _publish_update_batch(
+    updates: list[tuple[str, EditionContent]],
+    catalogue: Catalogue,
+    ids: store.RefIds,
+    now: datetime,
+    note: str,
+) -> None:
+    codes = [code for code, _content in updates]
+    query = ServiceItem.select(*store.ITEM_COLUMNS).where(ServiceItem.code.is_in(codes))
+    if store.is_postgres():  # the same row locks as item_row(lock=True), taken in one statement
+        query = query.lock_rows("UPDATE", of=(ServiceItem,))
+    items = {r["code"]: r for r in await query}
+    item_ids = [items[c]["id"] for c in codes]
+    versions: dict[int, int] = {}
+    for row in await Edition.select(Edition.item, Edition.version).where(Edition.item.is_in(item_ids)):
+        versions[row["item"]] = max(versions.get(row["item"], 0), row["version"])
+    current = [items[c]["current_edition"] for c in codes if items[c]["current_edition"] is not None]
+    before = {
+        r["item"]: Guide.from_json(r["snapshot"])
+        for r in await Edition.select(Edition.item, Edition.snapshot).where(Edition.id.is_in(current or [-1]))
+        if r["snapshot"]
+    }
+    published: list[tuple[dict[str, Any], EditionContent, Guide, int, str]] = []
+    editions = []
+    for code, content in updates:
+        item = items[code]
+        check(
+            Action.publish,
+            SYSTEM,
+            store.subject(item, {"status": EditionStatus.approved, "contributors": []}),
+        )
+        version = versions.get(item["id"], 0) + 1
+        guide = build_guide(
+            code=code,
+            item_type=item["item_type"],
+            department=store.item_department(item),
+            version=version,
+            content=content,
+            catalogue=catalogue,
+            published_at=now,
+        )
+        fp = fingerprint(guide)
+        published.append((item, content, guide, version, fp))
+        columns = {c._meta.name: v for c, v in store.content_columns(content).items()}
+        editions.append(
+            row_values(
+                Edition,
+                item=item["id"],
+                version=version,
+                status=EditionStatus.published.value,
+                change_note=note,
+                created_at=now,
+                updated_at=now,
+                approved_at=now,
+                publish_deadline=now,
+                published_at=now,
+                snapshot=canonical_json(guide).decode(),
+                fingerprint=fp,
+                **columns,
+            )
+        )
+    # make_current for every item: the guide shown so far is superseded by the new edition.
+    await Edition.update({Edition.status: EditionStatus.superseded.value}).where(
+        Edition.item.is_in(item_ids) & (Edition.status == EditionStatus.published.value)
+    )
+    await bulk_insert(Edition, editions)
+    edition_ids = {
+        r["item"]: r["id"]
+        for r in await Edition.select(Edition.id, Edition.item).where(
+            Edition.item.is_in(item_ids) & (Edition.status == EditionStatus.published.value)
+        )
+    }
+    await bulk_insert(
+        EditionMaterial,
+        [
+            row_values(
+                EditionMaterial,
+                edition=edition_ids[item["id"]],
+                material=ids.materials[use.material],
+                position=i,
+            )
+            for item, content, _guide, _version, _fp in published
+            for i, use in enumerate(content.materials)
+        ],
+    )
+    await bulk_insert(
+        Citation,
+        [
+            row_values(
+                Citation, edition=edition_ids[item["id"]], document=ids.documents[ref.document], position=i
+            )
+            for item, content, _guide, _version, _fp in published
+            for i, ref in enumerate(content.legal_basis)
+        ],
+    )
+    await bulk_set(ServiceItem, ServiceItem.current_edition, {i: edition_ids[i] for i in item_ids})
+    await search_index.refresh(*item_ids)
+    entries = []
+    for item, content, guide, version, fp in published:
+        old = before.get(item["id"])
+        changes = diff_guides(old, guide)
+        entries.append(
+            (
+                item["id"],
+                {
+                    "item_code": item["code"],
+                    "kind": (ChangeKind.new if old is None else ChangeKind.change).value,
+                    "version_before": old.version if old else None,
+                    "version_after": version,
+                    "diff": [c.to_dict() for c in changes],
+                    "summary": summarize(changes),
+                    "change_note": note,
+                    "editor": "seed",
+                    "reviewer": "seed",
+                    "approved_at": now,
+                    "publish_deadline": now,
+                    "published_at": now,
+                    "effective_at": content.effective_at,
+                    "fingerprint": fp,
+                },
+            )
+        )
+    await changelog.append_many(entries)

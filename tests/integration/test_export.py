@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -12,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 from bs4 import BeautifulSoup
 
 from guides import canonical_json
+from guides import export as guides_export
 from guides.qr import qr_svg
 from registry.exporting import cmd_export, export_site, progress_bar, published_guides
 from registry.tables import ServiceItem
@@ -128,3 +130,36 @@ def test_progress_bar():
     draw(45, 90)
     draw(90, 90)
     assert stream.getvalue() == "\r[#####.....] 45/90\r[##########] 90/90\n"
+
+
+async def test_a_re_export_renders_only_guides_whose_fingerprint_changed(small_db, tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    await export_site(out, small_db.settings)
+    rendered: list[tuple[str, str]] = []
+    real = guides_export.render
+
+    def counting(channel, guide, *args, **kwargs):
+        rendered.append((guide.code, channel.filename))
+        return real(channel, guide, *args, **kwargs)
+
+    monkeypatch.setattr(guides_export, "render", counting)
+    again = await export_site(out, small_db.settings)
+    assert rendered == [] and again.counts[0] == 0
+
+    await publish_new_edition("650100-SGSJ-001", promised_days=2)
+    changed = await export_site(out, small_db.settings)
+    assert sorted(rendered) == sorted(("650100-SGSJ-001", name) for name in GUIDE_FILES)
+    assert "g/650100-SGSJ-001/guide.json" in changed.written
+
+    # A guide file gone from the folder is made again, even though its guide did not change.
+    (out / "g" / "650102-TSQ-001" / "print.html").unlink()
+    rendered.clear()
+    await export_site(out, small_db.settings)
+    assert rendered == [("650102-TSQ-001", "print.html")]
+
+    # Another public address changes every page: everything is rendered again.
+    rendered.clear()
+    moved = dataclasses.replace(small_db.settings, public_url="https://example.gov.cn")
+    await export_site(out, moved)
+    guides = await published_guides()
+    assert len(rendered) == len(GUIDE_FILES) * len(guides)
