@@ -11,6 +11,7 @@ import re
 
 from guides.events import EventGuide, MergedEvent, merge
 from registry.events import store
+from registry.reads.public import PublicReads
 from registry.tables import LifeEvent, LifeEventEdition
 
 MEMO_KEY = "life-events"
@@ -29,6 +30,11 @@ async def published_events() -> dict[str, MergedEvent]:
     events = [EventGuide.from_json(r["snapshot"]) for r in rows if r["snapshot"]]
     guides = await store.current_guides(sorted({c for e in events for c in e.content.items}))
     return {e.code: merge(e, guides) for e in events}
+
+
+async def cached(public: PublicReads) -> dict[str, MergedEvent]:
+    """`published_events()` once per change-log head in this process."""
+    return await public.memo(MEMO_KEY, published_events)
 
 
 async def event_exists(code: str) -> bool:
