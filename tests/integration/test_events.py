@@ -13,6 +13,7 @@ from bs4 import BeautifulSoup
 from guides.clock import CHINA
 from guides.events import EventContent
 from guides.snapshot import replace
+from guides.urls import Urls
 from registry.access import PermissionDenied
 from registry.changelog import verify_log
 from registry.editions import commands as item_commands
@@ -20,9 +21,11 @@ from registry.editions import store as item_store
 from registry.editions.workflow import TransitionError
 from registry.errors import ValidationError
 from registry.events import commands, reads
+from registry.queries import recent_changes
 from registry.seeding import load_seeds
 from registry.tables import ChangeRecord, LifeEvent, LifeEventEdition, LifeEventItem
 from registry.users import actor, create_user
+from registry.web.feed import atom_feed
 from registry.workdays import Calendar
 from tests.conftest import SEEDS
 from tests.integration.test_staff_pages import PASSWORD, csrf, login, soup
@@ -73,6 +76,8 @@ async def test_an_event_is_reviewed_published_and_logged_like_an_item(staff):
     assert (record["editor"], record["reviewer"], record["change_note"]) == ("li", "zhao", "新增一件事")
     assert "开办企业" in record["summary"]
     assert (await verify_log()).ok
+    feed = atom_feed(await recent_changes(limit=5), Urls("https://zwfw.example.cn")).decode()
+    assert 'href="https://zwfw.example.cn/e/YJS-KBQY"' in feed
     event = await LifeEvent.select().where(LifeEvent.code == "YJS-KBQY").first()
     edition = await LifeEventEdition.select().where(LifeEventEdition.id == event["current_edition"]).first()
     assert edition["status"] == "published" and edition["fingerprint"] == record["fingerprint"]
