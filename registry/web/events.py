@@ -194,8 +194,15 @@ async def _names(codes: list[str]) -> dict[str, str]:
     return {r["item.code"]: r["name"] for r in rows}
 
 
+def _may_see_drafts(actor: Actor, event: dict[str, Any]) -> None:
+    """Unpublished drafts are for the lead department's editors and for reviewers (as items')."""
+    if not (actor.can_review or actor.can_edit(event["department.code"])):
+        raise PermissionDenied(_("您无权查看“{dept}”未公开的草稿。", dept=event["department.name"]))
+
+
 async def _edit_context(actor: Actor, code: str, **extra: Any) -> dict[str, Any]:
     event = await store.event_row(code)
+    _may_see_drafts(actor, event)
     draft = await store.open_edition(event["id"])
     if "values" not in extra:
         source = draft or (
@@ -326,6 +333,7 @@ class StaffEventController(Controller):
     async def review(self, request: Request, code: FromPath[str]) -> Template:
         actor = request.state.actor
         event = await store.event_row(code)
+        _may_see_drafts(actor, event)
         edition = await store.open_edition(event["id"])
         before = await store.current_event(event)
         after = store.content_of(edition) if edition else None

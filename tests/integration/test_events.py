@@ -16,15 +16,18 @@ from guides.snapshot import replace
 from guides.urls import Urls
 from registry.access import PermissionDenied
 from registry.changelog import verify_log
+from registry.db import write_transaction
 from registry.editions import commands as item_commands
 from registry.editions import store as item_store
 from registry.editions.workflow import TransitionError
 from registry.errors import ValidationError
 from registry.events import commands, reads
+from registry.events import store as event_store
 from registry.queries import recent_changes
 from registry.seeding import load_seeds
 from registry.tables import ChangeRecord, LifeEvent, LifeEventEdition, LifeEventItem
 from registry.users import actor, create_user
+from registry.vocab import EditionStatus
 from registry.web.feed import atom_feed
 from registry.workdays import Calendar
 from tests.conftest import SEEDS
@@ -123,6 +126,26 @@ async def test_four_eyes_and_department_rules_are_the_items_rules(staff):
     await commands.send_back(staff["reviewer"], "YJS-KBQY", reason="请补充说明", now=NOW)
     edition = await LifeEventEdition.select().first()
     assert (edition["status"], edition["send_back_reason"]) == ("draft", "请补充说明")
+
+
+async def test_the_database_refuses_a_second_open_edition_and_a_second_version(staff):
+    await commands.create_event(
+        staff["editor"], code="YJS-KBQY", department_code="SGSJ", content=CONTENT, now=NOW
+    )
+    event = await LifeEvent.select().first()
+    ids = await event_store.item_ids(CONTENT)
+    for version in (2, 1):  # a second draft; a second version 1
+        with pytest.raises(Exception, match=r"(?i)unique"):
+            async with write_transaction():
+                await event_store.insert_edition(
+                    event_id=event["id"],
+                    version=version,
+                    status=EditionStatus.draft,
+                    content=CONTENT,
+                    ids=ids,
+                    now=NOW,
+                )
+    assert await LifeEventEdition.count() == 1
 
 
 async def test_bad_input_changes_nothing(staff):
