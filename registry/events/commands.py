@@ -21,7 +21,7 @@ from registry.editions.commands import ConflictError, DeadlineCalendar, _text
 from registry.editions.workflow import Action, TransitionError, check
 from registry.errors import FieldError, ValidationError
 from registry.events import store
-from registry.inputs import read
+from registry.inputs import fields_of, read
 from registry.reads.public import invalidate
 from registry.snapshot import department_ref
 from registry.tables import Department, LifeEvent, LifeEventEdition, User
@@ -239,17 +239,18 @@ async def publish(event: dict[str, Any], edition_id: int, *, now: datetime, seed
 
 
 def _diff(before: EventContent | None, after: EventContent) -> list[dict[str, str]]:
-    """What changed, in the change log's shape ({field, label, text})."""
-    import msgspec
-
-    fields = {f.name: f for f in msgspec.inspect.type_info(EventContent).fields}  # type: ignore[union-attr]
+    """What changed, in the change log's shape ({field, label, text}), labels from the declaration."""
     out = []
-    for name, info in fields.items():
-        old = getattr(before, name) if before else None
-        new = getattr(after, name)
+    for spec in fields_of(EventContent):
+        old = getattr(before, spec.name) if before else None
+        new = getattr(after, spec.name)
         if old == new:
             continue
-        label = getattr(info.type, "title", None) or name
-        show = "、".join(new) if isinstance(new, tuple) else str(new)
-        out.append({"field": name, "label": label, "text": _("改为：{v}", v=show or "—")})
+
+        def show(value: Any) -> str:
+            text = "、".join(value) if isinstance(value, tuple) else str(value)
+            return text or "—"
+
+        text = show(new) if before is None else _("{old} → {new}", old=show(old), new=show(new))
+        out.append({"field": spec.name, "label": spec.title, "text": text})
     return out

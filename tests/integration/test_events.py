@@ -104,7 +104,9 @@ async def test_an_event_is_reviewed_published_and_logged_like_an_item(staff):
     last = await ChangeRecord.select().order_by(ChangeRecord.seq, ascending=False).first()
     assert last["kind"] == "change" and last["version_before"] == 1
     diff = json.loads(last["diff"]) if isinstance(last["diff"], str) else last["diff"]
-    assert [d["field"] for d in diff] == ["promised_days"]
+    assert [(d["field"], d["label"], d["text"]) for d in diff] == [
+        ("promised_days", "一件事承诺时限", "3 → 2")
+    ]
     assert (await verify_log()).ok
 
 
