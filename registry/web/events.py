@@ -99,8 +99,8 @@ class EventController(Controller):
     async def json(
         self, request: Request, reads: NamedDependency[PublicReads], code: FromPath[str]
     ) -> Response:
-        """The canonical snapshot — the exact bytes the fingerprint hashes — with the merged
-        figures in headers-free form kept out, so anyone can recompute the fingerprint."""
+        """The canonical snapshot — the exact bytes the fingerprint hashes (the bundle's content
+        and its items' current fingerprints) — so anyone can recompute the fingerprint."""
         ev = await _event(reads, code)
         body = event_canonical_json(ev.event)
         headers = {"X-Content-Fingerprint": ev.fingerprint, "Cache-Control": A_WHILE}
