@@ -230,6 +230,15 @@ def routes_for(base: str) -> list[tuple[str, str]]:
     middle = httpx.get(f"{base}/api/items", params={"page": max(1, last_page // 2)}, timeout=60).json()
     item = middle["items"][0]
     code, unit = item["code"], item["department"]["code"]
+    # A life event (一件事) of the real seeds; synthetic registries have none.
+    event = "/e/YJS-KBQY"
+    events = []
+    if httpx.get(base + event, timeout=60).status_code == 200:
+        events = [
+            ("/e/{code}", event),
+            ("/e/{code}/print", f"{event}/print"),
+            ("/search?q=开公司", "/search?q=%E5%BC%80%E5%85%AC%E5%8F%B8"),
+        ]
     return [
         (BASELINE, BASELINE),
         ("/", "/"),
@@ -246,6 +255,7 @@ def routes_for(base: str) -> list[tuple[str, str]]:
         ("/search?q=jiehun&level=district", "/search?q=jiehun&level=district"),
         ("/metrics", "/metrics"),
         ("/metrics/unit/{code}", f"/metrics/unit/{unit}"),
+        *events,
     ]
 
 

@@ -124,6 +124,38 @@ class Urls:
     def screen_slides(self, window: str) -> str:
         return f"/screen/{quote(window)}/slides"
 
+    def events(self) -> str:
+        """Every life event (一件事)."""
+        return "/e"
+
+    def event(self, code: str) -> str:
+        """A life event's stable address (its QR code carries it)."""
+        return f"/e/{quote(code)}"
+
+    def event_absolute(self, code: str) -> str:
+        return self.public_url.rstrip("/") + Urls.event(self, code)
+
+    def event_print(self, code: str) -> str:
+        return f"/e/{quote(code)}/print"
+
+    def event_json(self, code: str) -> str:
+        return f"/e/{quote(code)}/event.json"
+
+    def event_qr_svg(self, code: str) -> str:
+        return f"/e/{quote(code)}/qr.svg"
+
+    def event_qr_png(self, code: str) -> str:
+        return f"/e/{quote(code)}/qr.png"
+
+    def staff_events(self) -> str:
+        return "/staff/events"
+
+    def staff_event(self, code: str) -> str:
+        return f"/staff/events/{quote(code)}"
+
+    def staff_event_review(self, code: str) -> str:
+        return f"/staff/events/{quote(code)}/review"
+
 
 @dataclass(frozen=True, slots=True)
 class StaticUrls(Urls):
@@ -219,6 +251,37 @@ class StaticUrls(Urls):
 
     def screen_slides(self, window: str) -> str:
         return self.public_url.rstrip("/") + Urls.screen_slides(self, window)
+
+    # Life events are pages of the live site (not exported yet): an exported page links there.
+    def events(self) -> str:
+        return self.public_url.rstrip("/") + Urls.events(self)
+
+    def event(self, code: str) -> str:
+        return self.public_url.rstrip("/") + Urls.event(self, code)
+
+    def event_absolute(self, code: str) -> str:
+        return Urls.event_absolute(self, code)
+
+    def event_print(self, code: str) -> str:
+        return self.public_url.rstrip("/") + Urls.event_print(self, code)
+
+    def event_json(self, code: str) -> str:
+        return self.public_url.rstrip("/") + Urls.event_json(self, code)
+
+    def event_qr_svg(self, code: str) -> str:
+        return self.public_url.rstrip("/") + Urls.event_qr_svg(self, code)
+
+    def event_qr_png(self, code: str) -> str:
+        return self.public_url.rstrip("/") + Urls.event_qr_png(self, code)
+
+    def staff_events(self) -> str:
+        return self.public_url.rstrip("/") + Urls.staff_events(self)
+
+    def staff_event(self, code: str) -> str:
+        return self.public_url.rstrip("/") + Urls.staff_event(self, code)
+
+    def staff_event_review(self, code: str) -> str:
+        return self.public_url.rstrip("/") + Urls.staff_event_review(self, code)
 
 
 def _query(params: Mapping[str, object]) -> str:

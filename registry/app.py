@@ -39,6 +39,7 @@ from registry.web.api import ApiController
 from registry.web.auth import AuthController, csrf_config
 from registry.web.channels import ChannelController, NoticeController
 from registry.web.errors import domain_error_handler, http_exception_handler, internal_error_handler
+from registry.web.events import EventController, StaffEventController
 from registry.web.metrics import MetricsController
 from registry.web.openapi import JsonSchemaPlugin, SwaggerPage
 from registry.web.params import check_request_input
@@ -177,6 +178,8 @@ def create_app(
     return OnetripApp(
         route_handlers=[
             PublicController,
+            EventController,
+            StaffEventController,
             SearchController,
             StaffSearchController,
             ApiController,

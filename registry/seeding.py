@@ -27,6 +27,7 @@ from registry.editions import store
 from registry.editions.publication import NewSeed, publish_new_seeds, publish_seed, publish_seed_updates
 from registry.editions.schema import EditionContent, content_from_mapping, item_code_error
 from registry.errors import DomainError, ValidationError
+from registry.events import seeds as event_seeds
 from registry.inputs import read
 from registry.search import index as search_index
 from registry.search import vocabulary
@@ -164,6 +165,7 @@ class SeedBundle:
     targets: list[SeedTarget] = field(default_factory=list)
     synonyms: vocabulary.SynonymFile = field(default_factory=vocabulary.SynonymFile)
     topics: vocabulary.TopicFile = field(default_factory=vocabulary.TopicFile)
+    events: list[event_seeds.SeedEvent] = field(default_factory=list)
 
 
 @dataclass
@@ -183,7 +185,7 @@ class SeedReport:
 
     def lines(self) -> list[str]:
         out = []
-        for kind in ("departments", "documents", "materials", "items", "targets"):
+        for kind in ("departments", "documents", "materials", "items", "targets", "events"):
             out.append(
                 _(
                     "{kind}：新增 {c}，更新 {u}，未变 {n}",
@@ -211,6 +213,7 @@ KIND_LABELS = {
     "materials": "材料目录",
     "items": "服务事项",
     "targets": "目标",
+    "events": "一件事",
 }
 
 
@@ -386,6 +389,13 @@ def read_seeds(root: Path) -> SeedBundle:
         if value is not None:
             setattr(bundle, attr, value)
 
+    bundle.events = event_seeds.read_events(
+        root,
+        set(by_code),
+        set(item_codes),
+        lambda entry, name, message: problems.append(Problem(event_seeds.FILE, entry, name, message)),
+    )
+
     if problems:
         raise SeedError(problems)
     return bundle
@@ -495,6 +505,7 @@ async def apply_seeds(
             )
             if progress is not None:
                 progress(start + len(chunk), len(bundle.items))
+        await event_seeds.apply_events(bundle.events, now=now, update=update, report=report)
     return report
 
 

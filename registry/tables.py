@@ -298,6 +298,52 @@ class SearchMiss(Table):
     last_seen = Timestamptz()
 
 
+class LifeEvent(Table):
+    """一件事: a bundle of items handled together at one window. Like an item it has a stable
+    code (never reused), a lead department (牵头部门, whose editors keep it) and editions that go
+    through the same workflow (registry.editions.workflow) and the same change log."""
+
+    code = Varchar(length=40, unique=True, index=True)
+    department = ForeignKey(references=Department, on_delete=OnDelete.restrict, index=True)
+    current_edition = Integer(null=True, default=None)  # like ServiceItem.current_edition
+    withdrawn = Boolean(default=False)
+    created_at = Timestamptz()
+
+
+class LifeEventEdition(Table):
+    """One version of a life event (registry.events): its content (guides.events.EventContent,
+    as JSON), the workflow columns an item's Edition has, and at publication its snapshot."""
+
+    event = ForeignKey(references=LifeEvent, on_delete=OnDelete.restrict, index=True)
+    version = Integer()
+    status = Varchar(length=16, choices=EditionStatus, index=True)
+    name = Varchar(length=100)
+    content = JSON(default={})
+    change_note = Text(default="")
+    editor = ForeignKey(references=User, on_delete=OnDelete.restrict, null=True, default=None)
+    reviewer = ForeignKey(references=User, on_delete=OnDelete.restrict, null=True, default=None)
+    send_back_reason = Text(default="")
+    contributors = JSON(default=[])
+    lock_version = Integer(default=1)
+    created_at = Timestamptz()
+    updated_at = Timestamptz(null=True, default=None)
+    submitted_at = Timestamptz(null=True, default=None)
+    approved_at = Timestamptz(null=True, default=None)
+    publish_deadline = Timestamptz(null=True, default=None)
+    published_at = Timestamptz(null=True, default=None)
+    snapshot = Text(null=True, default=None)
+    fingerprint = Varchar(length=64, null=True, default=None)
+
+
+class LifeEventItem(Table):
+    """A life event edition's items, in order: the database refuses a reference to no item, and
+    an item's page can ask which bundles include it."""
+
+    edition = ForeignKey(references=LifeEventEdition, on_delete=OnDelete.restrict, index=True)
+    item = ForeignKey(references=ServiceItem, on_delete=OnDelete.restrict, index=True)
+    position = Integer()
+
+
 TABLES: tuple[type[Table], ...] = (
     User,
     UserDepartment,
@@ -320,4 +366,7 @@ TABLES: tuple[type[Table], ...] = (
     SearchSynonym,
     SearchTopic,
     SearchMiss,
+    LifeEvent,
+    LifeEventEdition,
+    LifeEventItem,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from feedgen.feed import FeedGenerator
 
+from guides.events import event_code_error
 from guides.i18n import _
 from guides.urls import Urls
 from registry.queries import ChangeEntry
@@ -30,7 +31,9 @@ def atom_feed(entries: list[ChangeEntry], urls: Urls) -> bytes:
         item.id(f"{home}/g/{e.item_code}/history#change-{e.seq}")
         name = e.name or e.item_code
         item.title(f"{name}：{e.summary}")
-        item.link(href=urls.guide_absolute(e.item_code))
+        # A life event (一件事) shares the change log: its record links to its own page.
+        is_event = event_code_error(e.item_code) is None
+        item.link(href=urls.event_absolute(e.item_code) if is_event else urls.guide_absolute(e.item_code))
         item.updated(e.published_at)
         item.published(e.published_at)
         body = [*e.lines, _("实施日期：{d}", d=e.effective_at.isoformat())]

@@ -14,6 +14,7 @@ from guides.i18n import _
 from guides.urls import Urls
 from registry import queries
 from registry.diff import diff_guides
+from registry.events import reads as event_reads
 from registry.inputs import Invalid, parse_int
 from registry.reads.public import Overview, PublicReads
 from registry.search import vocabulary
@@ -69,7 +70,12 @@ class PublicController(Controller):
     async def home(self, request: Request, reads: NamedDependency[PublicReads]) -> Response[bytes]:
         async def page() -> bytes:
             topics = (await reads.memo("search-vocabulary", vocabulary.load)).topics
-            context = {**_home_context(await reads.overview()), "topics": topics, "item_types": ITEM_TYPES}
+            context = {
+                **_home_context(await reads.overview()),
+                "topics": topics,
+                "item_types": ITEM_TYPES,
+                "life_events": list((await event_reads.cached(reads)).values()),
+            }
             return render(request, "index.html", context)
 
         head = await reads.head()

@@ -22,6 +22,7 @@ from registry.tables import Role
 from registry.vocab import ITEM_TYPES
 from registry.web.auth import staff_guard
 from registry.web.deps import now
+from registry.web.events import matching_events
 from registry.web.rendering import cached_response, render
 
 TITLES = {f.name: f.title for f in fields_of(SearchParams)}
@@ -90,6 +91,7 @@ class SearchController(Controller):
             vocab = await reads.memo("search-vocabulary", vocabulary.load)
             results = await search(params, vocab)
             context = await _context(reads, params, results, [])
+            context["life_events"] = await matching_events(reads, params)
             return render(request, "search.html", context, block=block), results.found
 
         body, found = await reads.page(("search", params, htmx), page)

@@ -174,6 +174,10 @@ PUBLIC_PAGES = (
     "/metrics",
     "/screen/ALL",
     "/login",
+    "/e",
+    "/e/YJS-KBQY",
+    "/e/YJS-KBQY/print",
+    "/search?q=开公司",
 )
 STAFF_PAGES = (
     "/staff",
@@ -184,6 +188,8 @@ STAFF_PAGES = (
     "/staff/import",
     "/staff/targets",
     "/staff/users",
+    "/staff/events",
+    "/staff/events/YJS-KBQY",
 )
 
 
@@ -207,6 +213,11 @@ async def test_axe_finds_no_serious_problem_on_any_page_type(live_server, browse
         response = await page.goto(live_server + path)
         assert response.status == 200, path
         problems += await _serious(page, axe, path)
+        if path == "/e/YJS-KBQY":
+            for name, size in (("event-phone", PHONE), ("event-desktop", {"width": 1280, "height": 900})):
+                await page.set_viewport_size(size)
+                await page.screenshot(path=artifacts / f"{name}.png", full_page=True)
+            await page.set_viewport_size({"width": 1280, "height": 900})
         if path == "/metrics":
             unit = await page.get_attribute("a[href^='/metrics/unit/']", "href")
     if unit:

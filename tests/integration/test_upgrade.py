@@ -44,6 +44,10 @@ def schema_1(value):
     return value
 
 
+# Items seeded after the legacy fixture was made (they have no schema-1 fingerprint to keep).
+ADDED_SINCE_V1 = {"650104-XSQ-004"}  # issue 13: the pension claim of the life event 退休
+
+
 async def test_seeds_publish_the_same_fingerprints_as_before(db):
     """Schema 2's fields (situations, national codes, hours …) are additions: with them taken
     out, every seeded guide has exactly its schema-1 bytes; items that do not use them did not
@@ -53,8 +57,11 @@ async def test_seeds_publish_the_same_fingerprints_as_before(db):
     rows = await Edition.select(Edition.item.code, Edition.fingerprint, Edition.snapshot).where(
         Edition.fingerprint.is_not_null()
     )
-    assert len(rows) == len(expected) == 89
+    assert len(expected) == 89
+    assert {r["item.code"] for r in rows} == set(expected) | ADDED_SINCE_V1
     for r in rows:
+        if r["item.code"] in ADDED_SINCE_V1:
+            continue
         guide = Guide.from_json(r["snapshot"])
         assert fingerprint(schema_1(guide)) == expected[r["item.code"]], r["item.code"]
         if schema_1(guide) == guide:
