@@ -369,7 +369,7 @@ async def timeliness(as_of: date, months: int = 12) -> list[Timeliness]:
     Seed data is left out: it was never approved here."""
     rows = await ChangeRecord.select(
         ChangeRecord.approved_at, ChangeRecord.published_at, ChangeRecord.publish_deadline
-    ).where(ChangeRecord.editor != "seed")
+    ).where((ChangeRecord.editor != "seed") & (ChangeRecord.kind != "review"))
     pending_rows = await Edition.select(Edition.approved_at, Edition.publish_deadline).where(
         Edition.status == "approved"
     )

@@ -93,6 +93,9 @@ class LegalDocument(Table):
     number = Varchar(length=200)
     promulgated_on = Date(null=True, default=None)
     effective_on = Date(null=True, default=None)
+    # Recorded by an admin (registry.laws): the date of a new version, or of the repeal.
+    amended_on = Date(null=True, default=None)
+    repealed_on = Date(null=True, default=None)
 
 
 class Material(Table):
@@ -105,6 +108,10 @@ class Material(Table):
     issuer_department = ForeignKey(
         references=Department, on_delete=OnDelete.restrict, null=True, default=None
     )
+    # Retired entries stay (published guides refer to them) but are no longer offered; a merged
+    # entry names the one it was merged into (registry.catalogue).
+    retired = Boolean(default=False)
+    merged_into = Varchar(length=64, default="")
 
 
 class ServiceItem(Table):
@@ -118,6 +125,11 @@ class ServiceItem(Table):
     current_edition = Integer(null=True, default=None, index=True)
     withdrawn = Boolean(default=False)
     created_at = Timestamptz()
+    # Freshness (registry.freshness): the last review (a publication or "reviewed, no change"),
+    # when the next one is due, and why it is wanted sooner (a cited document amended or repealed).
+    reviewed_on = Date(null=True, default=None)
+    review_by = Date(null=True, default=None, index=True)
+    review_flag = Text(default="")
 
 
 class Edition(Table):

@@ -14,7 +14,7 @@ from typing import Any
 
 from guides import DepartmentRef, Guide, canonical_json, fingerprint
 from guides.i18n import _
-from registry import changelog
+from registry import changelog, freshness
 from registry.access import SYSTEM
 from registry.db import after_commit, bulk_insert, bulk_set, row_values, write_transaction
 from registry.diff import diff_guides, summarize
@@ -71,6 +71,8 @@ async def publish(
         raise TransitionError(_("该版本已发布。"))
     if due_now:
         await make_current(item["id"], edition["id"], withdraw=edition["withdraw"])
+    # An approved edition is a review: the next one is due in 12 months, a law-change flag clears.
+    await freshness.mark_reviewed(item["id"], local_today(now))
     changes = diff_guides(before, guide)
     if edition["withdraw"]:
         kind = ChangeKind.withdrawal
@@ -245,7 +247,13 @@ async def publish_new_seeds(
         ServiceItem,
         [
             row_values(
-                ServiceItem, code=s.code, department=s.department_id, item_type=s.item_type, created_at=now
+                ServiceItem,
+                code=s.code,
+                department=s.department_id,
+                item_type=s.item_type,
+                created_at=now,
+                # Loading checked seed data is their review: due again 12 months after the load.
+                **{c._meta.name: v for c, v in freshness.review_values(local_today(now)).items()},
             )
             for s in seeds
         ],

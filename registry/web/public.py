@@ -152,6 +152,8 @@ class PublicController(Controller):
                 "announcement": announcement,
                 "outdated": await _outdated_paper(code, v, guide.version),
                 "today_facts": facts,
+                "reviewed_on": found.reviewed_on,
+                "review_flag": found.review_flag,
             }
 
         headers = {"X-Content-Fingerprint": found.fingerprint, "Cache-Control": "public, max-age=60"}
@@ -160,7 +162,14 @@ class PublicController(Controller):
             return cached_response(
                 request, render(request, "guides/hall.html", await context()), headers=headers
             )
-        key = ("hall", found.fingerprint, found.scheduled_fingerprint or "", today.isoformat())
+        key = (
+            "hall",
+            found.fingerprint,
+            found.scheduled_fingerprint or "",
+            today.isoformat(),
+            found.reviewed_on,
+            found.review_flag,
+        )
         body = reads.documents.get(key)
         if body is None:
             body = reads.documents.put(key, render(request, "guides/hall.html", await context()))

@@ -1,0 +1,51 @@
+"""Freshness, law changes and catalogue upkeep (issue 13). Hand-written raw SQL for both engines.
+
+- service_item.reviewed_on / review_by / review_flag: the last review, the next one due (indexed:
+  the editors' inbox asks "due before D"), and why it is wanted sooner. Existing items count
+  their current edition's publication (Beijing date) as the last review.
+- legal_document.amended_on / repealed_on: a new version or the repeal, recorded by an admin.
+- material.retired / merged_into: catalogue entries retired or merged into another.
+"""
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+ID = "2026-11-30T00:30:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "Freshness, law changes and catalogue upkeep"
+
+COLUMNS = (
+    "ALTER TABLE service_item ADD COLUMN reviewed_on DATE NULL",
+    "ALTER TABLE service_item ADD COLUMN review_by DATE NULL",
+    "ALTER TABLE service_item ADD COLUMN review_flag TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE legal_document ADD COLUMN amended_on DATE NULL",
+    "ALTER TABLE legal_document ADD COLUMN repealed_on DATE NULL",
+    "ALTER TABLE material ADD COLUMN retired BOOLEAN NOT NULL DEFAULT FALSE",
+    "ALTER TABLE material ADD COLUMN merged_into VARCHAR(64) NOT NULL DEFAULT ''",
+    "CREATE INDEX IF NOT EXISTS service_item_review_by ON service_item (review_by)",
+)
+SQLITE_BACKFILL = (
+    "UPDATE service_item SET reviewed_on = (SELECT date(e.published_at, '+8 hours') FROM edition e"
+    " WHERE e.id = service_item.current_edition) WHERE current_edition IS NOT NULL",
+    "UPDATE service_item SET review_by = date(reviewed_on, '+12 months') WHERE reviewed_on IS NOT NULL",
+)
+POSTGRES_BACKFILL = (
+    "UPDATE service_item SET reviewed_on = (SELECT (e.published_at AT TIME ZONE 'Asia/Shanghai')::date"
+    " FROM edition e WHERE e.id = service_item.current_edition) WHERE current_edition IS NOT NULL",
+    "UPDATE service_item SET review_by = (reviewed_on + INTERVAL '12 months')::date"
+    " WHERE reviewed_on IS NOT NULL",
+)
+
+
+async def forwards():
+    manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
+
+    async def add_columns():
+        from registry.tables import ServiceItem
+
+        engine = ServiceItem._meta.db
+        backfill = SQLITE_BACKFILL if engine.engine_type == "sqlite" else POSTGRES_BACKFILL
+        for sql in (*COLUMNS, *backfill):
+            await engine.run_ddl(sql)
+
+    manager.add_raw(add_columns)
+    return manager

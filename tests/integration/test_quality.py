@@ -1,0 +1,27 @@
+"""`onetrip check` over a whole registry: per rule, per department, exit 1 on an error."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.conftest import SMALL_SEEDS
+from tests.integration.test_cli import onetrip
+
+
+def test_check_reports_per_rule_and_department_and_fails_on_an_error(tmp_path):
+    db = tmp_path / "check.sqlite"
+    assert onetrip("migrate", db=db, cwd=tmp_path).returncode == 0
+    assert onetrip("seed", "--dir", str(SMALL_SEEDS), db=db, cwd=tmp_path).returncode == 0
+    clean = onetrip("check", db=db, cwd=tmp_path)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "已检查 3 个现行事项" in clean.stdout
+    assert "Q015 [错误] 超过 12 个月未审核: 0 / 0" in clean.stdout
+    # One item last reviewed years ago: an error, named by rule and department.
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE service_item SET reviewed_on = '2020-01-01' WHERE code = '650102-TSQ-001'")
+    stale = onetrip("check", "--verbose", db=db, cwd=tmp_path)
+    assert stale.returncode == 1
+    assert "Q015 [错误] 超过 12 个月未审核: 1 / 1" in stale.stdout
+    assert "650102-TSQ-001 Q015" in stale.stdout
+    assert "TSQ 天山区: 1 /" in stale.stdout
+    assert "发现 1 处错误" in stale.stderr
