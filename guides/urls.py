@@ -124,6 +124,25 @@ class Urls:
     def screen_slides(self, window: str) -> str:
         return f"/screen/{quote(window)}/slides"
 
+    def laws(self) -> str:
+        return "/laws"
+
+    def api_laws(self) -> str:
+        return "/api/laws"
+
+    def materials(self, **params: object) -> str:
+        return "/materials" + _query(params)
+
+    def api_materials(self) -> str:
+        return "/api/materials"
+
+    def reduction(self, **params: object) -> str:
+        """减证: government-issued materials citizens are still asked for."""
+        return "/materials/reduction" + _query(params)
+
+    def reduction_export(self, extension: str, **params: object) -> str:
+        return f"/materials/reduction.{extension}" + _query(params)
+
 
 @dataclass(frozen=True, slots=True)
 class StaticUrls(Urls):
@@ -219,6 +238,24 @@ class StaticUrls(Urls):
 
     def screen_slides(self, window: str) -> str:
         return self.public_url.rstrip("/") + Urls.screen_slides(self, window)
+
+    def laws(self) -> str:
+        return self.public_url.rstrip("/") + Urls.laws(self)
+
+    def api_laws(self) -> str:
+        return self.public_url.rstrip("/") + Urls.api_laws(self)
+
+    def materials(self, **params: object) -> str:
+        return self.public_url.rstrip("/") + Urls.materials(self, **params)
+
+    def api_materials(self) -> str:
+        return self.public_url.rstrip("/") + Urls.api_materials(self)
+
+    def reduction(self, **params: object) -> str:
+        return self.public_url.rstrip("/") + Urls.reduction(self, **params)
+
+    def reduction_export(self, extension: str, **params: object) -> str:
+        return self.public_url.rstrip("/") + Urls.reduction_export(self, extension, **params)
 
 
 def _query(params: Mapping[str, object]) -> str:

@@ -49,6 +49,7 @@ from registry.web.security import security_headers_hook
 from registry.web.spreadsheets import SpreadsheetController
 from registry.web.staff import StaffController
 from registry.web.staff_api import StaffApiController
+from registry.web.upkeep import UpkeepController
 
 log = logging.getLogger("onetrip")
 # CSRF is meant for the staff paths only (registry/web/auth.py NOT_STAFF); Litestar
@@ -184,6 +185,7 @@ def create_app(
             AuthController,
             AccountController,
             StaffController,
+            UpkeepController,
             AdminController,
             ScreenController,
             ScreenAdminController,

@@ -5,6 +5,9 @@
   their current edition's publication (Beijing date) as the last review.
 - legal_document.amended_on / repealed_on: a new version or the repeal, recorded by an admin.
 - material.retired / merged_into: catalogue entries retired or merged into another.
+- change_record: one record per (item, version) still, but only for publications: a
+  "reviewed, no change" record (kind 'review') names the version it confirmed, as often as it is
+  reviewed. The unique index becomes partial (both engines support WHERE on an index).
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -22,6 +25,9 @@ COLUMNS = (
     "ALTER TABLE material ADD COLUMN retired BOOLEAN NOT NULL DEFAULT FALSE",
     "ALTER TABLE material ADD COLUMN merged_into VARCHAR(64) NOT NULL DEFAULT ''",
     "CREATE INDEX IF NOT EXISTS service_item_review_by ON service_item (review_by)",
+    "DROP INDEX IF EXISTS change_record_item_version_unique",
+    "CREATE UNIQUE INDEX change_record_item_version_unique ON change_record (item, version_after)"
+    " WHERE kind <> 'review'",
 )
 SQLITE_BACKFILL = (
     "UPDATE service_item SET reviewed_on = (SELECT date(e.published_at, '+8 hours') FROM edition e"

@@ -13,18 +13,20 @@ from litestar.response import Redirect, Template
 from guides import Guide
 from guides.i18n import _
 from guides.urls import Urls
-from registry import worklists
+from registry import checks, quality, worklists
 from registry.access import Actor, PermissionDenied
 from registry.diff import diff_guides
 from registry.editions import commands, store, workflow
 from registry.editions.schema import CONTENT_FIELDS, content_from_mapping, item_code_error
 from registry.errors import FieldError, ValidationError
 from registry.inputs import Invalid, parse_date, parse_int
+from registry.reads.public import PublicReads
 from registry.snapshot import build_guide
 from registry.vocab import ITEM_TYPES, EditionStatus, local_today
 from registry.web.auth import staff_guard
 from registry.web.deps import calendar, now
 from registry.web.forms import content_to_mapping, form_to_mapping
+from registry.web.upkeep import quality_report
 
 BLANK_ROWS = 2
 
@@ -71,10 +73,17 @@ async def _edit_context(request: Request, code: str, actor: Actor, **extra: Any)
         if not draft:
             # A new draft takes effect from today (Beijing) unless the editor proposes another date.
             extra["values"]["effective_at"] = today
+    stored = draft["id"] if draft else item["current_edition"]
+    findings = []
+    if stored:
+        # The named checks on what is stored: errors refuse submission, warnings are advice.
+        context = checks.Context(item_type=item["item_type"], gov_issued=await quality.gov_issued_codes())
+        findings = checks.run(await store.edition_content(stored), context)
     return {
         "code": code,
         "item": item,
         "draft": draft,
+        "findings": findings,
         "lock_version": draft["lock_version"] if draft else 0,
         "errors": {},
         "conflict": None,
@@ -302,10 +311,11 @@ class StaffController(Controller):
         return Redirect(path=request.app.route_reverse("staff_board"))
 
     @get("/board", name="staff_board")
-    async def board(self, request: Request) -> Template:
+    async def board(self, request: Request, reads: NamedDependency[PublicReads]) -> Template:
         moment = now(request)
         next_year = local_today(moment).year + 1
         rows = await worklists.board()
+        report = await quality_report(request, reads)
         return Template(
             "staff/board.html",
             context={
@@ -314,5 +324,7 @@ class StaffController(Controller):
                 "actor": request.state.actor,
                 "overdue": [r for r in rows if r.status == EditionStatus.approved and r.overdue(moment)],
                 "warning": calendar().coverage_warning(date(next_year, 1, 1)),
+                "report": report,
+                "per_department": report.per_department(),
             },
         )
