@@ -49,6 +49,7 @@ from registry.web.security import security_headers_hook
 from registry.web.spreadsheets import SpreadsheetController
 from registry.web.staff import StaffController
 from registry.web.staff_api import StaffApiController
+from registry.web.laws import LawsApiController, LawsController, StaffLawsController
 from registry.web.upkeep import UpkeepController
 
 log = logging.getLogger("onetrip")
@@ -186,6 +187,9 @@ def create_app(
             AccountController,
             StaffController,
             UpkeepController,
+            LawsController,
+            LawsApiController,
+            StaffLawsController,
             AdminController,
             ScreenController,
             ScreenAdminController,

@@ -96,6 +96,7 @@ class LegalDocument(Table):
     # Recorded by an admin (registry.laws): the date of a new version, or of the repeal.
     amended_on = Date(null=True, default=None)
     repealed_on = Date(null=True, default=None)
+    revision = Integer(default=0)  # moves with every recorded change (public caches' head)
 
 
 class Material(Table):
@@ -112,6 +113,7 @@ class Material(Table):
     # entry names the one it was merged into (registry.catalogue).
     retired = Boolean(default=False)
     merged_into = Varchar(length=64, default="")
+    revision = Integer(default=0)  # moves with every rename, retirement or merge
 
 
 class ServiceItem(Table):
@@ -178,12 +180,12 @@ class EditionMaterial(Table):
 
 
 class Citation(Table):
-    """An edition's reference to a legal document, in order (the articles cited are in
-    Edition.content)."""
+    """An edition's reference to a legal document, in order, with the articles cited."""
 
     edition = ForeignKey(references=Edition, on_delete=OnDelete.restrict, index=True)
     document = ForeignKey(references=LegalDocument, on_delete=OnDelete.restrict, index=True)
     position = Integer()
+    articles = Text(default="")  # also in Edition.content: here so /laws is one indexed join
 
 
 class Window(Table):

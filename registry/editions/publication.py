@@ -313,6 +313,7 @@ async def publish_new_seeds(
                 edition=edition_ids[item_ids[s.code]],
                 document=ids.documents[ref.document],
                 position=i,
+                articles=ref.articles,
             )
             for s in seeds
             for i, ref in enumerate(s.content.legal_basis)

@@ -190,7 +190,12 @@ async def write_references(edition_id: int, content: EditionContent, ids: RefIds
     if content.legal_basis:
         await Citation.insert(
             *(
-                Citation(edition=edition_id, document=ids.documents[ref.document], position=i)
+                Citation(
+                    edition=edition_id,
+                    document=ids.documents[ref.document],
+                    position=i,
+                    articles=ref.articles,
+                )
                 for i, ref in enumerate(content.legal_basis)
             )
         )

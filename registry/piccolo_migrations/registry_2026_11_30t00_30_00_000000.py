@@ -4,11 +4,16 @@
   the editors' inbox asks "due before D"), and why it is wanted sooner. Existing items count
   their current edition's publication (Beijing date) as the last review.
 - legal_document.amended_on / repealed_on: a new version or the repeal, recorded by an admin.
+- legal_document.revision, material.revision: counters the public caches' head includes.
 - material.retired / merged_into: catalogue entries retired or merged into another.
+- citation.articles: the articles cited, beside the reference (backfilled from each edition's
+  content), so /laws is one indexed join instead of reading every edition's content.
 - change_record: one record per (item, version) still, but only for publications: a
   "reviewed, no change" record (kind 'review') names the version it confirmed, as often as it is
   reviewed. The unique index becomes partial (both engines support WHERE on an index).
 """
+
+import json
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
@@ -24,6 +29,9 @@ COLUMNS = (
     "ALTER TABLE legal_document ADD COLUMN repealed_on DATE NULL",
     "ALTER TABLE material ADD COLUMN retired BOOLEAN NOT NULL DEFAULT FALSE",
     "ALTER TABLE material ADD COLUMN merged_into VARCHAR(64) NOT NULL DEFAULT ''",
+    "ALTER TABLE citation ADD COLUMN articles TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE legal_document ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE material ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
     "CREATE INDEX IF NOT EXISTS service_item_review_by ON service_item (review_by)",
     "DROP INDEX IF EXISTS change_record_item_version_unique",
     "CREATE UNIQUE INDEX change_record_item_version_unique ON change_record (item, version_after)"
@@ -52,6 +60,19 @@ async def forwards():
         backfill = SQLITE_BACKFILL if engine.engine_type == "sqlite" else POSTGRES_BACKFILL
         for sql in (*COLUMNS, *backfill):
             await engine.run_ddl(sql)
+        editions = await ServiceItem.raw(
+            "SELECT id, content FROM edition WHERE id IN (SELECT DISTINCT edition FROM citation)"
+        )
+        for e in editions:
+            content = json.loads(e["content"]) if isinstance(e["content"], str) else e["content"]
+            for position, ref in enumerate(content.get("legal_basis") or []):
+                if ref.get("articles"):
+                    await ServiceItem.raw(
+                        "UPDATE citation SET articles = {} WHERE edition = {} AND position = {}",
+                        ref["articles"],
+                        e["id"],
+                        position,
+                    )
 
     manager.add_raw(add_columns)
     return manager

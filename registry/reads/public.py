@@ -60,6 +60,8 @@ HEAD_SQL = (
     " (SELECT COUNT(*) FROM edition WHERE status = 'scheduled') AS scheduled,"
     " (SELECT COUNT(*) FROM edition WHERE status = 'approved') AS approved,"
     " (SELECT COUNT(*) FROM service_item WHERE review_flag <> '') AS flagged,"
+    " (SELECT SUM(revision) FROM legal_document) AS laws,"
+    " (SELECT SUM(revision) FROM material) AS materials,"
     " (SELECT COUNT(*) FROM search_synonym) AS synonyms,"
     " (SELECT MAX(changed_at) FROM search_synonym) AS synonyms_changed"
 )
@@ -70,7 +72,14 @@ async def read_head() -> Head:
     departments = await Department.select().order_by(Department.id)
     targets = await Target.select().order_by(Target.id)
     topics = await SearchTopic.select().order_by(SearchTopic.id)
-    vocabulary = (row["synonyms"], str(row["synonyms_changed"]), topics, row["flagged"])
+    vocabulary = (
+        row["synonyms"],
+        str(row["synonyms_changed"]),
+        topics,
+        row["flagged"],
+        row["laws"],
+        row["materials"],
+    )
     digest = hashlib.sha256(repr((departments, targets, vocabulary)).encode()).hexdigest()[:16]
     return Head(row["seq"] or 0, row["scheduled"] or 0, row["approved"] or 0, digest)
 
