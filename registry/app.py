@@ -39,6 +39,7 @@ from registry.web.api import ApiController
 from registry.web.auth import AuthController, csrf_config
 from registry.web.channels import ChannelController, NoticeController
 from registry.web.errors import domain_error_handler, http_exception_handler, internal_error_handler
+from registry.web.laws import LawsApiController, LawsController, StaffLawsController
 from registry.web.metrics import MetricsController
 from registry.web.openapi import JsonSchemaPlugin, SwaggerPage
 from registry.web.params import check_request_input
@@ -49,7 +50,6 @@ from registry.web.security import security_headers_hook
 from registry.web.spreadsheets import SpreadsheetController
 from registry.web.staff import StaffController
 from registry.web.staff_api import StaffApiController
-from registry.web.laws import LawsApiController, LawsController, StaffLawsController
 from registry.web.upkeep import UpkeepController
 
 log = logging.getLogger("onetrip")

@@ -88,24 +88,20 @@ class Law:
 
 async def laws() -> list[Law]:
     """Every document, in the order of DOCUMENT_KINDS then title, with the current items citing it."""
-    found = {
-        d["code"]: (
-            d["id"],
-            Law(
-                code=d["code"],
-                title=d["title"],
-                kind=d["kind"],
-                issuer=d["issuer"],
-                number=d["number"],
-                promulgated_on=d["promulgated_on"],
-                effective_on=d["effective_on"],
-                amended_on=d["amended_on"],
-                repealed_on=d["repealed_on"],
-            ),
+    by_id = {
+        d["id"]: Law(
+            code=d["code"],
+            title=d["title"],
+            kind=d["kind"],
+            issuer=d["issuer"],
+            number=d["number"],
+            promulgated_on=d["promulgated_on"],
+            effective_on=d["effective_on"],
+            amended_on=d["amended_on"],
+            repealed_on=d["repealed_on"],
         )
         for d in await LegalDocument.select()
     }
-    by_id = {doc_id: law for doc_id, law in found.values()}
     for r in await ServiceItem.raw(CITING_SQL, False):
         law = by_id.get(r["document"])
         if law is not None:
