@@ -40,6 +40,7 @@ from registry.web.auth import AuthController, csrf_config
 from registry.web.channels import ChannelController, NoticeController
 from registry.web.errors import domain_error_handler, http_exception_handler, internal_error_handler
 from registry.web.laws import LawsApiController, LawsController, StaffLawsController
+from registry.web.materials import MaterialsApiController, MaterialsController, StaffMaterialsController
 from registry.web.metrics import MetricsController
 from registry.web.openapi import JsonSchemaPlugin, SwaggerPage
 from registry.web.params import check_request_input
@@ -190,6 +191,9 @@ def create_app(
             LawsController,
             LawsApiController,
             StaffLawsController,
+            MaterialsController,
+            MaterialsApiController,
+            StaffMaterialsController,
             AdminController,
             ScreenController,
             ScreenAdminController,

@@ -172,11 +172,15 @@ class Edition(Table):
 
 class EditionMaterial(Table):
     """An edition's reference to a catalogue material, in order (the use itself — form, copies,
-    condition — is in Edition.content). The database refuses a reference to no material."""
+    condition — is in Edition.content; its source and waivability are repeated here). The
+    database refuses a reference to no material."""
 
     edition = ForeignKey(references=Edition, on_delete=OnDelete.restrict, index=True)
     material = ForeignKey(references=Material, on_delete=OnDelete.restrict, index=True)
     position = Integer()
+    # Also in Edition.content: here so the 减证 report is one indexed join.
+    source = Varchar(length=16, default="")  # 来源渠道
+    waivable = Boolean(default=False)  # 可免提交
 
 
 class Citation(Table):

@@ -300,6 +300,8 @@ async def publish_new_seeds(
                 edition=edition_ids[item_ids[s.code]],
                 material=ids.materials[use.material],
                 position=i,
+                source=use.source,
+                waivable=use.waivable,
             )
             for s in seeds
             for i, use in enumerate(s.content.materials)

@@ -183,7 +183,13 @@ async def write_references(edition_id: int, content: EditionContent, ids: RefIds
     if content.materials:
         await EditionMaterial.insert(
             *(
-                EditionMaterial(edition=edition_id, material=ids.materials[use.material], position=i)
+                EditionMaterial(
+                    edition=edition_id,
+                    material=ids.materials[use.material],
+                    position=i,
+                    source=use.source,
+                    waivable=use.waivable,
+                )
                 for i, use in enumerate(content.materials)
             )
         )

@@ -8,6 +8,8 @@
 - material.retired / merged_into: catalogue entries retired or merged into another.
 - citation.articles: the articles cited, beside the reference (backfilled from each edition's
   content), so /laws is one indexed join instead of reading every edition's content.
+- edition_material.source / waivable: a use's 来源渠道 and 可免提交 beside the reference
+  (backfilled likewise), so the 减证 report is one indexed join.
 - change_record: one record per (item, version) still, but only for publications: a
   "reviewed, no change" record (kind 'review') names the version it confirmed, as often as it is
   reviewed. The unique index becomes partial (both engines support WHERE on an index).
@@ -30,6 +32,8 @@ COLUMNS = (
     "ALTER TABLE material ADD COLUMN retired BOOLEAN NOT NULL DEFAULT FALSE",
     "ALTER TABLE material ADD COLUMN merged_into VARCHAR(64) NOT NULL DEFAULT ''",
     "ALTER TABLE citation ADD COLUMN articles TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE edition_material ADD COLUMN source VARCHAR(16) NOT NULL DEFAULT ''",
+    "ALTER TABLE edition_material ADD COLUMN waivable BOOLEAN NOT NULL DEFAULT FALSE",
     "ALTER TABLE legal_document ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE material ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
     "CREATE INDEX IF NOT EXISTS service_item_review_by ON service_item (review_by)",
@@ -62,9 +66,20 @@ async def forwards():
             await engine.run_ddl(sql)
         editions = await ServiceItem.raw(
             "SELECT id, content FROM edition WHERE id IN (SELECT DISTINCT edition FROM citation)"
+            " OR id IN (SELECT DISTINCT edition FROM edition_material)"
         )
         for e in editions:
             content = json.loads(e["content"]) if isinstance(e["content"], str) else e["content"]
+            for position, use in enumerate(content.get("materials") or []):
+                if use.get("source") or use.get("waivable"):
+                    await ServiceItem.raw(
+                        "UPDATE edition_material SET source = {}, waivable = {}"
+                        " WHERE edition = {} AND position = {}",
+                        use.get("source") or "",
+                        bool(use.get("waivable")),
+                        e["id"],
+                        position,
+                    )
             for position, ref in enumerate(content.get("legal_basis") or []):
                 if ref.get("articles"):
                     await ServiceItem.raw(
