@@ -93,6 +93,7 @@ class MetricsController(Controller):
                 title=_("{level}：近 24 个月最多跑一次比例", level=level_label(level)),
             )
         timely = await metrics.timeliness(day)
+        compression = await reads.memo(("compression", day), lambda: metrics.compression(day))
         share = charts.share_bars(
             [charts.ShareRow(t.month, t.on_time, t.late, t.pending) for t in timely],
             title=_("审批后 1 个工作日内公开的比例（按批准月份）"),
@@ -106,6 +107,7 @@ class MetricsController(Controller):
                 "trends": trends,
                 "share": share,
                 "timely": timely,
+                "compression": compression,
             },
         )
 

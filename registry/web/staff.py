@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from guides import Guide
 from guides.i18n import _
 from guides.urls import Urls
-from registry import checks, quality, worklists
+from registry import catalogue, checks, quality, worklists
 from registry.access import Actor, PermissionDenied
 from registry.diff import diff_guides
 from registry.editions import commands, store, workflow
@@ -69,7 +69,11 @@ async def _edit_context(request: Request, code: str, actor: Actor, **extra: Any)
     today = local_today(now(request)).isoformat()
     if "values" not in extra:
         source = draft["id"] if draft else item["current_edition"]
-        extra["values"] = content_to_mapping(await store.edition_content(source)) if source else {}
+        content = await store.edition_content(source) if source else None
+        if content is not None:
+            # Catalogue entries merged since: the next edition uses the entry they were merged into.
+            content = catalogue.follow_merges(content, await catalogue.merged_codes())
+        extra["values"] = content_to_mapping(content) if content is not None else {}
         if not draft:
             # A new draft takes effect from today (Beijing) unless the editor proposes another date.
             extra["values"]["effective_at"] = today
