@@ -87,7 +87,7 @@ class Entry:
 
     @property
     def government_issued(self) -> bool:
-        return bool(self.issuer or self.issuer_department)
+        return bool(self.issuer_department)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,13 +138,15 @@ async def entries() -> list[Entry]:
 
 # ---- 减证: government-issued materials citizens are still asked for, as of any date ---------------
 
-# The uses of a material a government body issues (the catalogue says so, or the use's 来源渠道),
+# The uses of a material a government department issues (the catalogue names the issuing
+# department, or the use's 来源渠道 says 政府部门核发; a catalogue `issuer` alone may be a hospital
+# or an accountant),
 # not waived (可免提交), by the editions in force on a date (registry.metrics.IN_FORCE_SQL).
 _JOINS = (
     " JOIN edition_material em ON em.edition = e.id JOIN material m ON m.id = em.material"
     " LEFT JOIN department issuer ON issuer.id = m.issuer_department"
-    " WHERE em.waivable = {} AND (m.issuer_department IS NOT NULL OR m.issuer <> ''"
-    " OR em.source = '政府部门核发') AND e.withdraw"
+    " WHERE em.waivable = {} AND (m.issuer_department IS NOT NULL OR em.source = '政府部门核发')"
+    " AND e.withdraw"
 )
 
 
