@@ -6,6 +6,7 @@ import sqlite3
 
 from tests.conftest import SMALL_SEEDS
 from tests.integration.test_cli import onetrip
+from tests.integration.test_staff_pages import login, people, soup  # noqa: F401
 
 
 def test_check_reports_per_rule_and_department_and_fails_on_an_error(tmp_path):
@@ -25,3 +26,24 @@ def test_check_reports_per_rule_and_department_and_fails_on_an_error(tmp_path):
     assert "650102-TSQ-001 Q015" in stale.stdout
     assert "TSQ 天山区: 1 /" in stale.stdout
     assert "发现 1 处错误" in stale.stderr
+
+
+async def test_quality_pages_and_board_counts_per_department(small_client, people):  # noqa: F811
+    from datetime import date
+
+    from registry.quality import check_registry
+
+    report = await check_registry(date.today())
+    expected = report.per_department()["SGSJ"]
+    assert expected["warning"] >= 1  # 营业执照 without a result sample (Q009)
+    await login(small_client, "li")
+    overview = soup(await small_client.get("/staff/quality"))
+    row = next(r for r in overview.select("table.quality-departments tbody tr") if "市工商局" in r.get_text())
+    assert [c.get_text() for c in row.select("td")][1:] == [str(expected["error"]), str(expected["warning"])]
+    board = soup(await small_client.get("/staff/board"))
+    assert any("市工商局" in r.get_text() for r in board.select("table.quality-departments tbody tr"))
+    page = await small_client.get("/staff/quality/SGSJ")
+    assert page.status_code == 200
+    item = next(s for s in soup(page).select("section.quality-item") if "650100-SGSJ-001" in s.get_text())
+    assert "Q009" in item.get_text()
+    assert (await small_client.get("/staff/quality/NOPE")).status_code == 404
