@@ -130,6 +130,9 @@ class Urls:
     def api_laws(self) -> str:
         return "/api/laws"
 
+    def api_law(self, code: str) -> str:
+        return f"/api/laws/{quote(code)}"
+
     def materials(self, **params: object) -> str:
         return "/materials" + _query(params)
 
@@ -244,6 +247,9 @@ class StaticUrls(Urls):
 
     def api_laws(self) -> str:
         return self.public_url.rstrip("/") + Urls.api_laws(self)
+
+    def api_law(self, code: str) -> str:
+        return self.public_url.rstrip("/") + Urls.api_law(self, code)
 
     def materials(self, **params: object) -> str:
         return self.public_url.rstrip("/") + Urls.materials(self, **params)

@@ -25,13 +25,19 @@ AMENDED, REPEALED = "amended", "repealed"
 CHANGE_KINDS = {AMENDED: "修订", REPEALED: "废止"}
 TASK = "设定依据已修订/废止，请复核"
 
+ITEMS_SHOWN = 30  # citing items listed per document in the whole list (the count covers all)
+# The first ITEMS_SHOWN items citing each document, with how many cite it in all.
 CITING_SQL = """
-SELECT c.document AS document, c.articles AS articles, si.code AS code, e.name AS name
-FROM service_item si
-JOIN edition e ON e.id = si.current_edition
-JOIN citation c ON c.edition = e.id
-WHERE si.withdrawn = {}
-ORDER BY si.code, c.position
+SELECT document, articles, code, name, total FROM (
+  SELECT c.document AS document, c.articles AS articles, si.code AS code, e.name AS name,
+         ROW_NUMBER() OVER (PARTITION BY c.document ORDER BY si.code, c.position) AS n,
+         COUNT(*) OVER (PARTITION BY c.document) AS total
+  FROM service_item si
+  JOIN edition e ON e.id = si.current_edition
+  JOIN citation c ON c.edition = e.id
+  WHERE si.withdrawn = {}
+) ranked WHERE n <= {}
+ORDER BY document, n
 """
 # The items whose current guide cites a document (citation.document is indexed).
 FLAG_SQL = """
@@ -59,6 +65,7 @@ class Law:
     amended_on: date | None
     repealed_on: date | None
     items: list[CitingItem] = field(default_factory=list)
+    cited_by: int = 0  # how many citations by current items (`items` may list only the first)
 
     @property
     def state(self) -> str:
@@ -82,12 +89,14 @@ class Law:
             "effective_on": iso(self.effective_on),
             "amended_on": iso(self.amended_on),
             "repealed_on": iso(self.repealed_on),
+            "cited_by": self.cited_by,
             "items": [{"code": i.code, "name": i.name, "articles": i.articles} for i in self.items],
         }
 
 
-async def laws() -> list[Law]:
-    """Every document, in the order of DOCUMENT_KINDS then title, with the current items citing it."""
+async def laws(*, code: str | None = None, limit: int = ITEMS_SHOWN) -> list[Law]:
+    """Every document (or the one `code`), in the order of DOCUMENT_KINDS then title, with the
+    first `limit` current items citing it and how many cite it in all."""
     by_id = {
         d["id"]: Law(
             code=d["code"],
@@ -100,12 +109,21 @@ async def laws() -> list[Law]:
             amended_on=d["amended_on"],
             repealed_on=d["repealed_on"],
         )
-        for d in await LegalDocument.select()
+        for d in await (
+            LegalDocument.select().where(LegalDocument.code == code) if code else LegalDocument.select()
+        )
     }
-    for r in await ServiceItem.raw(CITING_SQL, False):
+    sql = CITING_SQL
+    if code:
+        sql = sql.replace("WHERE si.withdrawn = {}", "WHERE si.withdrawn = {} AND c.document = {}")
+    params = (False, *list(by_id)[:1], limit) if code else (False, limit)
+    if code and not by_id:
+        return []
+    for r in await ServiceItem.raw(sql, *params):
         law = by_id.get(r["document"])
         if law is not None:
             law.items.append(CitingItem(r["code"], r["name"], r["articles"] or ""))
+            law.cited_by = r["total"]
     order = {k: i for i, k in enumerate(DOCUMENT_KINDS)}
     return sorted(by_id.values(), key=lambda law: (order.get(law.kind, len(order)), law.title))
 

@@ -7,8 +7,10 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
+from guides.i18n import _
 from registry import laws
 from registry.errors import ValidationError
 from registry.reads.public import PublicReads
@@ -40,7 +42,19 @@ class LawsApiController(Controller):
     async def api_laws(self, reads: NamedDependency[PublicReads]) -> dict[str, Any]:
         """Every legal document by kind, with the current items citing it and the articles cited."""
         all_laws = await cached_laws(reads)
-        return {"documents": [law.to_dict() for law in all_laws], "total": len(all_laws)}
+        return {
+            "documents": [law.to_dict() for law in all_laws],
+            "total": len(all_laws),
+            "items_listed": laws.ITEMS_SHOWN,
+        }
+
+    @get("/laws/{code:str}", name="api_law", summary="一份法律文件及引用它的全部事项")
+    async def api_law(self, reads: NamedDependency[PublicReads], code: str) -> dict[str, Any]:
+        """One legal document with every current item citing it and the articles cited."""
+        found = await reads.memo(("law", code), lambda: laws.laws(code=code, limit=10**9))
+        if not found:
+            raise NotFoundException(_("没有编码为“{code}”的法律文件。", code=code))
+        return found[0].to_dict()
 
 
 class StaffLawsController(Controller):

@@ -28,6 +28,10 @@ async def test_laws_page_and_json_list_documents_with_citing_items_and_articles(
     assert doc["kind"] == "法律" and doc["repealed_on"] is None
     assert sorted(i["code"] for i in doc["items"]) == sorted(cited)
     assert {i["articles"] for i in doc["items"] if i["code"] == "650102-TSQ-001"} == {"第六条"}
+    assert doc["cited_by"] == 3
+    one = (await small_client.get("/api/laws/company-law")).json()
+    assert one["code"] == "company-law" and sorted(i["code"] for i in one["items"]) == sorted(cited)
+    assert (await small_client.get("/api/laws/no-such-law")).status_code == 404
 
 
 async def test_a_repeal_flags_citing_items_until_reviewed(small_client, admin):
