@@ -259,6 +259,19 @@ class ChangeRecord(Table):
     hash = Varchar(length=64, unique=True)
 
 
+class QualityFinding(Table):
+    """A named check's finding on an item's current guide (registry.quality), kept in step with
+    every publication so the staff pages count them with one indexed aggregate. Staleness is not
+    stored: it is read from ServiceItem.reviewed_on on the day asked."""
+
+    item = Integer(index=True)
+    department = Integer(index=True)
+    code = Varchar(length=8)
+    severity = Varchar(length=8)
+    field = Varchar(length=100, default="")
+    message = Text(default="")
+
+
 class SearchEntry(Table):
     """The search index: one row per current, not withdrawn item (registry.search.index).
 
@@ -334,6 +347,7 @@ TABLES: tuple[type[Table], ...] = (
     ScreenCheckin,
     Target,
     ChangeRecord,
+    QualityFinding,
     SearchEntry,
     SearchSynonym,
     SearchTopic,

@@ -14,7 +14,7 @@ from typing import Any
 
 from guides import DepartmentRef, Guide, canonical_json, fingerprint
 from guides.i18n import _
-from registry import changelog, freshness
+from registry import changelog, freshness, quality
 from registry.access import SYSTEM
 from registry.db import after_commit, bulk_insert, bulk_set, row_values, write_transaction
 from registry.diff import diff_guides, summarize
@@ -116,6 +116,7 @@ async def make_current(item_id: int, edition_id: int, *, withdraw: bool = False)
         values[ServiceItem.withdrawn] = True
     await ServiceItem.update(values).where(ServiceItem.id == item_id)
     await search_index.refresh(item_id)
+    await quality.refresh_item(item_id)
 
 
 async def publish_approved(item: dict[str, Any], edition_id: int, *, now: datetime) -> Guide:
@@ -347,6 +348,10 @@ async def publish_new_seeds(
             )
         )
     await changelog.append_many(entries)
+    await quality.store_new(
+        [(item_ids[s.code], s.department_id, s.item_type, s.content) for s in seeds],
+        await quality.gov_issued_codes(),
+    )
     await search_index.index_new(
         (
             {"id": item_ids[seed.code], "code": seed.code, "item_type": seed.item_type},

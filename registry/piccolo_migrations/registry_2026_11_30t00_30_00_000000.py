@@ -10,6 +10,8 @@
   content), so /laws is one indexed join instead of reading every edition's content.
 - edition_material.source / waivable: a use's 来源渠道 and 可免提交 beside the reference
   (backfilled likewise), so the 减证 report is one indexed join.
+- quality_finding: the named checks' findings on each current guide (registry.quality), filled
+  here for the registry as it stands and kept in step by every publication.
 - change_record: one record per (item, version) still, but only for publications: a
   "reviewed, no change" record (kind 'review') names the version it confirmed, as often as it is
   reviewed. The unique index becomes partial (both engines support WHERE on an index).
@@ -37,6 +39,11 @@ COLUMNS = (
     "ALTER TABLE legal_document ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE material ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
     "CREATE INDEX IF NOT EXISTS service_item_review_by ON service_item (review_by)",
+    "CREATE TABLE quality_finding (id {ID}, item INTEGER NOT NULL, department INTEGER NOT NULL,"
+    " code VARCHAR(8) NOT NULL, severity VARCHAR(8) NOT NULL, field VARCHAR(100) NOT NULL DEFAULT '',"
+    " message TEXT NOT NULL DEFAULT '')",
+    "CREATE INDEX IF NOT EXISTS quality_finding_item ON quality_finding (item)",
+    "CREATE INDEX IF NOT EXISTS quality_finding_department ON quality_finding (department)",
     "DROP INDEX IF EXISTS change_record_item_version_unique",
     "CREATE UNIQUE INDEX change_record_item_version_unique ON change_record (item, version_after)"
     " WHERE kind <> 'review'",
@@ -62,8 +69,10 @@ async def forwards():
 
         engine = ServiceItem._meta.db
         backfill = SQLITE_BACKFILL if engine.engine_type == "sqlite" else POSTGRES_BACKFILL
+        sqlite = engine.engine_type == "sqlite"
+        key = "INTEGER PRIMARY KEY AUTOINCREMENT" if sqlite else "SERIAL PRIMARY KEY"
         for sql in (*COLUMNS, *backfill):
-            await engine.run_ddl(sql)
+            await engine.run_ddl(sql.replace("{ID}", key))
         editions = await ServiceItem.raw(
             "SELECT id, content FROM edition WHERE id IN (SELECT DISTINCT edition FROM citation)"
             " OR id IN (SELECT DISTINCT edition FROM edition_material)"
@@ -89,5 +98,11 @@ async def forwards():
                         position,
                     )
 
+    async def find():
+        from registry.quality import rebuild
+
+        await rebuild()
+
     manager.add_raw(add_columns)
+    manager.add_raw(find)
     return manager

@@ -20,13 +20,12 @@ from registry.editions import commands, store, workflow
 from registry.editions.schema import CONTENT_FIELDS, content_from_mapping, item_code_error
 from registry.errors import FieldError, ValidationError
 from registry.inputs import Invalid, parse_date, parse_int
-from registry.reads.public import PublicReads
 from registry.snapshot import build_guide
 from registry.vocab import ITEM_TYPES, EditionStatus, local_today
 from registry.web.auth import staff_guard
 from registry.web.deps import calendar, now
 from registry.web.forms import content_to_mapping, form_to_mapping
-from registry.web.upkeep import quality_report
+from registry.web.upkeep import quality_summary
 
 BLANK_ROWS = 2
 
@@ -315,11 +314,11 @@ class StaffController(Controller):
         return Redirect(path=request.app.route_reverse("staff_board"))
 
     @get("/board", name="staff_board")
-    async def board(self, request: Request, reads: NamedDependency[PublicReads]) -> Template:
+    async def board(self, request: Request) -> Template:
         moment = now(request)
         next_year = local_today(moment).year + 1
         rows = await worklists.board()
-        report = await quality_report(request, reads)
+        report = await quality_summary(request)
         return Template(
             "staff/board.html",
             context={
@@ -329,6 +328,6 @@ class StaffController(Controller):
                 "overdue": [r for r in rows if r.status == EditionStatus.approved and r.overdue(moment)],
                 "warning": calendar().coverage_warning(date(next_year, 1, 1)),
                 "report": report,
-                "per_department": report.per_department(),
+                "per_department": report.per_department,
             },
         )

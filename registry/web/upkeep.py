@@ -3,24 +3,24 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from guides.i18n import _
 from registry import checks, freshness, quality
-from registry.reads.public import PublicReads
+from registry.tables import Department
 from registry.vocab import local_today
 from registry.web.auth import staff_guard
 from registry.web.deps import now
 
 
-async def quality_report(request: Request, reads: PublicReads) -> quality.Report:
-    """The registry's findings today, computed once per change-log head and day."""
-    today = local_today(now(request))
-    return await reads.memo(("quality", today), lambda: quality.check_registry(today))
+async def quality_summary(request: Request) -> quality.Summary:
+    """Today's counts of the stored findings and of stale guides (indexed aggregates)."""
+    return await quality.summary(local_today(now(request)))
 
 
 class UpkeepController(Controller):
@@ -29,36 +29,35 @@ class UpkeepController(Controller):
     include_in_schema = False
 
     @get("/quality", name="staff_quality")
-    async def overview(self, request: Request, reads: NamedDependency[PublicReads]) -> Template:
-        report = await quality_report(request, reads)
+    async def overview(self, request: Request) -> Template:
+        report = await quality_summary(request)
         return Template(
             "staff/quality.html",
             context={
                 "actor": request.state.actor,
                 "report": report,
-                "per_department": report.per_department(),
-                "per_rule": report.per_rule(),
-                "items_per_rule": report.items_per_rule(),
+                "per_department": report.per_department,
+                "per_rule": report.per_rule,
+                "items_per_rule": report.items_per_rule,
                 "checks": checks.CHECKS,
             },
         )
 
     @get("/quality/{department:str}", name="staff_quality_department")
-    async def department(
-        self, request: Request, reads: NamedDependency[PublicReads], department: FromPath[str]
-    ) -> Template:
-        report = await quality_report(request, reads)
-        if department not in report.departments:
+    async def department(self, request: Request, department: FromPath[str]) -> Template:
+        found = await Department.select(Department.short_name).where(Department.code == department).first()
+        if found is None:
             raise NotFoundException(_("没有编码为“{code}”的实施主体。", code=department))
-        rows = report.of_department(department)
+        rows = await quality.department_findings(department, local_today(now(request)))
+        counts = Counter(f.severity.value for r in rows for f in r.findings)
         return Template(
             "staff/quality_department.html",
             context={
                 "actor": request.state.actor,
                 "code": department,
-                "name": report.departments[department],
+                "name": found["short_name"],
                 "rows": rows,
-                "counts": report.per_department().get(department, {}),
+                "counts": counts,
                 "titles": {c.code: c.title for c in checks.CHECKS},
             },
         )

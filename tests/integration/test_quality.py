@@ -47,3 +47,38 @@ async def test_quality_pages_and_board_counts_per_department(small_client, peopl
     item = next(s for s in soup(page).select("section.quality-item") if "650100-SGSJ-001" in s.get_text())
     assert "Q009" in item.get_text()
     assert (await small_client.get("/staff/quality/NOPE")).status_code == 404
+
+
+async def test_stored_findings_follow_each_publication(small_db):
+    from datetime import UTC, date, datetime
+
+    from guides.snapshot import replace
+    from registry.access import Actor
+    from registry.editions import commands, store
+    from registry.quality import check_registry, department_findings, summary
+
+    def stored(rows):
+        return {(r.code, f.code, f.field) for r in rows for f in r.findings}
+
+    today = date.today()
+    full = await check_registry(today)
+    assert stored(await department_findings("SGSJ", today)) == stored(full.of_department("SGSJ"))
+    assert (await summary(today)).per_rule == full.per_rule()
+
+    class Calendar:
+        def publish_deadline(self, approved_at):
+            return approved_at
+
+    now = datetime.now(UTC)
+    code = "650100-SGSJ-001"
+    item = await store.item_row(code)
+    content = await store.edition_content(item["current_edition"])
+    assert ("650100-SGSJ-001", "Q009", "result_sample") in stored(full.of_department("SGSJ"))
+    fixed = replace(content, result_sample="https://example.cn/licence-sample.pdf")
+    editor, reviewer = Actor(None, "li", "editor", frozenset({"SGSJ"})), Actor(None, "zhao", "reviewer")
+    await commands.save_draft(editor, code, fixed, base_lock_version=None, now=now)
+    await commands.submit(editor, code, change_note="结果样本", effective_at=None, now=now)
+    await commands.approve(reviewer, code, effective_at=None, now=now, calendar=Calendar())
+    after = stored(await department_findings("SGSJ", today))
+    assert ("650100-SGSJ-001", "Q009", "result_sample") not in after
+    assert after == stored((await check_registry(today)).of_department("SGSJ"))
