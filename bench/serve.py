@@ -172,6 +172,11 @@ def routes_for(base: str) -> list[tuple[str, str]]:
         ("/search?q=jiehun&level=district", "/search?q=jiehun&level=district"),
         ("/metrics", "/metrics"),
         ("/metrics/unit/{code}", f"/metrics/unit/{unit}"),
+        ("/api/metrics", "/api/metrics"),
+        ("/laws", "/laws"),
+        ("/api/laws", "/api/laws"),
+        ("/materials", "/materials"),
+        ("/materials/reduction", "/materials/reduction"),
     ]
 
 
