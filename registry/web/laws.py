@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from guides.i18n import _
@@ -49,7 +50,7 @@ class LawsApiController(Controller):
         }
 
     @get("/laws/{code:str}", name="api_law", summary="一份法律文件及引用它的全部事项")
-    async def api_law(self, reads: NamedDependency[PublicReads], code: str) -> dict[str, Any]:
+    async def api_law(self, reads: NamedDependency[PublicReads], code: FromPath[str]) -> dict[str, Any]:
         """One legal document with every current item citing it and the articles cited."""
         found = await reads.memo(("law", code), lambda: laws.laws(code=code, limit=10**9))
         if not found:
@@ -83,7 +84,7 @@ class StaffLawsController(Controller):
 
     @post("/{code:str}", name="staff_law_change")
     async def change(
-        self, request: Request, reads: NamedDependency[PublicReads], code: str
+        self, request: Request, reads: NamedDependency[PublicReads], code: FromPath[str]
     ) -> Template | Redirect:
         form = await request.form()
         try:
