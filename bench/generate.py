@@ -128,6 +128,8 @@ def synthetic_item(
     item["trips"] = trips
     item["trips_reason"] = rng.choice(TRIP_REASONS) if trips else ""
     item["online_depth"] = rng.choice((3, 4)) if trips == 0 else rng.randint(0, 3)
+    if trips == 0 and item["online_depth"] < 4:
+        item["delivery"] = "邮寄送达"  # check Q004: nobody comes, so the result is posted
     statutory = int(t.get("statutory_days", 0))
     item["statutory_days"] = statutory
     item["promised_days"] = rng.randint(0, statutory) if statutory else 0
@@ -189,6 +191,8 @@ def next_edition(item: dict, version: int, seed: int) -> dict | None:
             changed["trips_reason"] = changed["trips_reason"] if changed["trips"] else ""
     if changed["trips"] == 0 and rng.random() < 0.5:
         changed["online_depth"] = 4
+    if changed["trips"] == 0 and changed["online_depth"] < 4:
+        changed["delivery"] = "邮寄送达"
     changed["promised_days"] = max(0, changed.get("promised_days", 0) // 2)
     optional = [m for m in changed.get("materials", []) if not m.get("required", True)]
     if optional:

@@ -256,6 +256,11 @@ def routes_for(base: str) -> list[tuple[str, str]]:
         ("/metrics", "/metrics"),
         ("/metrics/unit/{code}", f"/metrics/unit/{unit}"),
         *events,
+        ("/api/metrics", "/api/metrics"),
+        ("/laws", "/laws"),
+        ("/api/laws", "/api/laws"),
+        ("/materials", "/materials"),
+        ("/materials/reduction", "/materials/reduction"),
     ]
 
 

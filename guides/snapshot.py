@@ -402,6 +402,10 @@ class GuideContent(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     result_kind: Annotated[
         Literal["", "证照", "批准文书", "证明", "其他"], F("结果类型", since=2, width=10)
     ] = ""
+    result_sample: Annotated[
+        str,
+        F("结果样本", max_length=300, since=2, help="办理结果样本的网址或查看方式", width=24),
+    ] = ""
     service_scope: Annotated[
         Literal["", "全国通办", "全疆通办", "全市通办", "本区（县）办理"],
         F("通办范围", since=2, width=12),

@@ -156,6 +156,28 @@ class Urls:
     def staff_event_review(self, code: str) -> str:
         return f"/staff/events/{quote(code)}/review"
 
+    def laws(self) -> str:
+        return "/laws"
+
+    def api_laws(self) -> str:
+        return "/api/laws"
+
+    def api_law(self, code: str) -> str:
+        return f"/api/laws/{quote(code)}"
+
+    def materials(self, **params: object) -> str:
+        return "/materials" + _query(params)
+
+    def api_materials(self) -> str:
+        return "/api/materials"
+
+    def reduction(self, **params: object) -> str:
+        """减证: government-issued materials citizens are still asked for."""
+        return "/materials/reduction" + _query(params)
+
+    def reduction_export(self, extension: str, **params: object) -> str:
+        return f"/materials/reduction.{extension}" + _query(params)
+
 
 @dataclass(frozen=True, slots=True)
 class StaticUrls(Urls):
@@ -282,6 +304,27 @@ class StaticUrls(Urls):
 
     def staff_event_review(self, code: str) -> str:
         return self.public_url.rstrip("/") + Urls.staff_event_review(self, code)
+
+    def laws(self) -> str:
+        return self.public_url.rstrip("/") + Urls.laws(self)
+
+    def api_laws(self) -> str:
+        return self.public_url.rstrip("/") + Urls.api_laws(self)
+
+    def api_law(self, code: str) -> str:
+        return self.public_url.rstrip("/") + Urls.api_law(self, code)
+
+    def materials(self, **params: object) -> str:
+        return self.public_url.rstrip("/") + Urls.materials(self, **params)
+
+    def api_materials(self) -> str:
+        return self.public_url.rstrip("/") + Urls.api_materials(self)
+
+    def reduction(self, **params: object) -> str:
+        return self.public_url.rstrip("/") + Urls.reduction(self, **params)
+
+    def reduction_export(self, extension: str, **params: object) -> str:
+        return self.public_url.rstrip("/") + Urls.reduction_export(self, extension, **params)
 
 
 def _query(params: Mapping[str, object]) -> str:

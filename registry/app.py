@@ -40,6 +40,8 @@ from registry.web.auth import AuthController, csrf_config
 from registry.web.channels import ChannelController, NoticeController
 from registry.web.errors import domain_error_handler, http_exception_handler, internal_error_handler
 from registry.web.events import EventController, StaffEventController
+from registry.web.laws import LawsApiController, LawsController, StaffLawsController
+from registry.web.materials import MaterialsApiController, MaterialsController, StaffMaterialsController
 from registry.web.metrics import MetricsController
 from registry.web.openapi import JsonSchemaPlugin, SwaggerPage
 from registry.web.params import check_request_input
@@ -50,6 +52,7 @@ from registry.web.security import security_headers_hook
 from registry.web.spreadsheets import SpreadsheetController
 from registry.web.staff import StaffController
 from registry.web.staff_api import StaffApiController
+from registry.web.upkeep import UpkeepController
 
 log = logging.getLogger("onetrip")
 # CSRF is meant for the staff paths only (registry/web/auth.py NOT_STAFF); Litestar
@@ -189,6 +192,13 @@ def create_app(
             AuthController,
             AccountController,
             StaffController,
+            UpkeepController,
+            LawsController,
+            LawsApiController,
+            StaffLawsController,
+            MaterialsController,
+            MaterialsApiController,
+            StaffMaterialsController,
             AdminController,
             ScreenController,
             ScreenAdminController,

@@ -272,6 +272,36 @@ def cmd_verify_log(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Every named check over the current guides: per rule, per department; exit 1 on an error."""
+    from registry import checks
+    from registry.quality import check_registry
+    from registry.vocab import local_today
+
+    _engine(settings)
+    report = asyncio.run(check_registry(local_today(system_now()), department=args.department))
+    findings, items = report.per_rule(), report.items_per_rule()
+    print(_("已检查 {n} 个现行事项", n=report.items))
+    print(_("按规则："))
+    for check in checks.CHECKS:
+        label = _(checks.SEVERITY_LABELS[check.severity])
+        print(f"  {check.code} [{label}] {check.title}: {items[check.code]} / {findings[check.code]}")
+    print(_("按实施主体（错误 / 提示）："))
+    for code, counts in sorted(report.per_department().items()):
+        name = report.departments.get(code, code)
+        print(f"  {code} {name}: {counts['error']} / {counts['warning']}")
+    if args.verbose:
+        for row in report.rows:
+            for f in row.findings:
+                print(f"  {row.code} {f.code} {f.severity_label} {f.field}: {f.message}")
+    errors = report.errors()
+    if errors:
+        print(_("发现 {n} 处错误", n=errors), file=sys.stderr)
+        return 1
+    print(_("没有错误"))
+    return 0
+
+
 def _cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from registry.exporting import cmd_export
 
@@ -343,6 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     reindex = sub.add_parser("reindex", help="rebuild the search index from the current guides")
     reindex.set_defaults(func=cmd_reindex)
+
+    check = sub.add_parser("check", help="run the data-quality checks over every current guide")
+    check.add_argument("--department", default=None, help="only this department's items (code)")
+    check.add_argument("--verbose", "-v", action="store_true", help="list every finding")
+    check.set_defaults(func=cmd_check)
 
     verify = sub.add_parser("verify-log", help="check the hash chain of the change log")
     verify.set_defaults(func=cmd_verify_log)

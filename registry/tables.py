@@ -93,6 +93,10 @@ class LegalDocument(Table):
     number = Varchar(length=200)
     promulgated_on = Date(null=True, default=None)
     effective_on = Date(null=True, default=None)
+    # Recorded by an admin (registry.laws): the date of a new version, or of the repeal.
+    amended_on = Date(null=True, default=None)
+    repealed_on = Date(null=True, default=None)
+    revision = Integer(default=0)  # moves with every recorded change (public caches' head)
 
 
 class Material(Table):
@@ -105,6 +109,11 @@ class Material(Table):
     issuer_department = ForeignKey(
         references=Department, on_delete=OnDelete.restrict, null=True, default=None
     )
+    # Retired entries stay (published guides refer to them) but are no longer offered; a merged
+    # entry names the one it was merged into (registry.catalogue).
+    retired = Boolean(default=False)
+    merged_into = Varchar(length=64, default="")
+    revision = Integer(default=0)  # moves with every rename, retirement or merge
 
 
 class ServiceItem(Table):
@@ -118,6 +127,11 @@ class ServiceItem(Table):
     current_edition = Integer(null=True, default=None, index=True)
     withdrawn = Boolean(default=False)
     created_at = Timestamptz()
+    # Freshness (registry.freshness): the last review (a publication or "reviewed, no change"),
+    # when the next one is due, and why it is wanted sooner (a cited document amended or repealed).
+    reviewed_on = Date(null=True, default=None)
+    review_by = Date(null=True, default=None, index=True)
+    review_flag = Text(default="")
 
 
 class Edition(Table):
@@ -158,20 +172,24 @@ class Edition(Table):
 
 class EditionMaterial(Table):
     """An edition's reference to a catalogue material, in order (the use itself — form, copies,
-    condition — is in Edition.content). The database refuses a reference to no material."""
+    condition — is in Edition.content; its source and waivability are repeated here). The
+    database refuses a reference to no material."""
 
     edition = ForeignKey(references=Edition, on_delete=OnDelete.restrict, index=True)
     material = ForeignKey(references=Material, on_delete=OnDelete.restrict, index=True)
     position = Integer()
+    # Also in Edition.content: here so the 减证 report is one indexed join.
+    source = Varchar(length=16, default="")  # 来源渠道
+    waivable = Boolean(default=False)  # 可免提交
 
 
 class Citation(Table):
-    """An edition's reference to a legal document, in order (the articles cited are in
-    Edition.content)."""
+    """An edition's reference to a legal document, in order, with the articles cited."""
 
     edition = ForeignKey(references=Edition, on_delete=OnDelete.restrict, index=True)
     document = ForeignKey(references=LegalDocument, on_delete=OnDelete.restrict, index=True)
     position = Integer()
+    articles = Text(default="")  # also in Edition.content: here so /laws is one indexed join
 
 
 class Window(Table):
@@ -239,6 +257,19 @@ class ChangeRecord(Table):
     fingerprint = Varchar(length=64)
     prev_hash = Varchar(length=64)
     hash = Varchar(length=64, unique=True)
+
+
+class QualityFinding(Table):
+    """A named check's finding on an item's current guide (registry.quality), kept in step with
+    every publication so the staff pages count them with one indexed aggregate. Staleness is not
+    stored: it is read from ServiceItem.reviewed_on on the day asked."""
+
+    item = Integer(index=True)
+    department = Integer(index=True)
+    code = Varchar(length=8)
+    severity = Varchar(length=8)
+    field = Varchar(length=100, default="")
+    message = Text(default="")
 
 
 class SearchEntry(Table):
@@ -362,6 +393,7 @@ TABLES: tuple[type[Table], ...] = (
     ScreenCheckin,
     Target,
     ChangeRecord,
+    QualityFinding,
     SearchEntry,
     SearchSynonym,
     SearchTopic,

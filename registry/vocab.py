@@ -43,6 +43,7 @@ class ChangeKind(StrEnum):
     new = "new"
     change = "change"
     withdrawal = "withdrawal"
+    review = "review"  # reviewed, no change: no new edition (registry.freshness)
 
 
 STATUS_LABELS: dict[str, str] = {
@@ -59,6 +60,7 @@ CHANGE_KIND_LABELS: dict[str, str] = {
     ChangeKind.new: "新增",
     ChangeKind.change: "变更",
     ChangeKind.withdrawal: "取消",
+    ChangeKind.review: "复核",
 }
 
 ITEM_TYPES = (

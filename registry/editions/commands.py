@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from guides.i18n import _
 from guides.snapshot import replace
+from registry import checks
 from registry.access import Actor, PermissionDenied
 from registry.db import write_transaction
 from registry.editions import publication, store
@@ -176,7 +177,8 @@ async def submit(
         item = await store.item_row(code, lock=True)
         draft = await store.open_edition(item["id"])
         status = check(Action.submit, actor, store.subject(item, draft))
-        errors = content_rule_errors(store.content_of(draft), complete=True)
+        context = checks.Context(item_type=item["item_type"])
+        errors = content_rule_errors(store.content_of(draft), complete=True, context=context)
         if errors:
             raise ValidationError(errors)
         values: dict[Any, Any] = {

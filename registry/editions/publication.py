@@ -14,7 +14,7 @@ from typing import Any
 
 from guides import DepartmentRef, Guide, canonical_json, fingerprint
 from guides.i18n import _
-from registry import changelog, qrcodes
+from registry import changelog, freshness, qrcodes, quality
 from registry.access import SYSTEM
 from registry.db import after_commit, bulk_insert, bulk_set, row_values, write_transaction
 from registry.diff import diff_guides, summarize
@@ -73,6 +73,8 @@ async def publish(
     await qrcodes.ensure_for(guide)
     if due_now:
         await make_current(item["id"], edition["id"], withdraw=edition["withdraw"])
+    # An approved edition is a review: the next one is due in 12 months, a law-change flag clears.
+    await freshness.mark_reviewed(item["id"], local_today(now))
     changes = diff_guides(before, guide)
     if edition["withdraw"]:
         kind = ChangeKind.withdrawal
@@ -116,6 +118,7 @@ async def make_current(item_id: int, edition_id: int, *, withdraw: bool = False)
         values[ServiceItem.withdrawn] = True
     await ServiceItem.update(values).where(ServiceItem.id == item_id)
     await search_index.refresh(item_id)
+    await quality.refresh_item(item_id)
 
 
 async def publish_approved(item: dict[str, Any], edition_id: int, *, now: datetime) -> Guide:
@@ -250,7 +253,13 @@ async def publish_new_seeds(
         ServiceItem,
         [
             row_values(
-                ServiceItem, code=s.code, department=s.department_id, item_type=s.item_type, created_at=now
+                ServiceItem,
+                code=s.code,
+                department=s.department_id,
+                item_type=s.item_type,
+                created_at=now,
+                # Loading checked seed data is their review: due again 12 months after the load.
+                **{c._meta.name: v for c, v in freshness.review_values(local_today(now)).items()},
             )
             for s in seeds
         ],
@@ -298,6 +307,8 @@ async def publish_new_seeds(
                 edition=edition_ids[item_ids[s.code]],
                 material=ids.materials[use.material],
                 position=i,
+                source=use.source,
+                waivable=use.waivable,
             )
             for s in seeds
             for i, use in enumerate(s.content.materials)
@@ -311,6 +322,7 @@ async def publish_new_seeds(
                 edition=edition_ids[item_ids[s.code]],
                 document=ids.documents[ref.document],
                 position=i,
+                articles=ref.articles,
             )
             for s in seeds
             for i, ref in enumerate(s.content.legal_basis)
@@ -342,6 +354,10 @@ async def publish_new_seeds(
             )
         )
     await changelog.append_many(entries)
+    await quality.store_new(
+        [(item_ids[s.code], s.department_id, s.item_type, s.content) for s in seeds],
+        await quality.gov_issued_codes(),
+    )
     await search_index.index_new(
         (
             {"id": item_ids[seed.code], "code": seed.code, "item_type": seed.item_type},

@@ -23,6 +23,7 @@ from guides.snapshot import (
     MaterialTerms,
 )
 from guides.venues import hours_errors
+from registry import checks
 from registry.errors import FieldError, ValidationError
 from registry.inputs import FieldSpec, fields_of, read
 
@@ -73,11 +74,15 @@ def content_from_mapping(
     return content
 
 
-def content_rule_errors(c: EditionContent, *, complete: bool = True) -> list[FieldError]:
-    """The business rules of a guide's content (types and limits are already right).
+def content_rule_errors(
+    c: EditionContent, *, complete: bool = True, context: checks.Context | None = None
+) -> list[FieldError]:
+    """The rules of a guide's content (types and limits are already right): its shapes here, its
+    business rules in registry.checks (with `context`: what the content alone cannot say).
 
     A draft may be incomplete (no legal basis or steps yet) but never inconsistent;
     `complete=True` (submission, seeds, publication) also requires what a guide must show."""
+    context = context or checks.Context()
     errors: list[FieldError] = []
 
     def fail(f: str, message: str) -> None:
@@ -85,31 +90,13 @@ def content_rule_errors(c: EditionContent, *, complete: bool = True) -> list[Fie
 
     if not c.name.strip():
         fail("name", _("事项名称必填"))
-    if c.promised_days > c.statutory_days:
-        fail(
-            "promised_days",
-            _(
-                "承诺办结时限（{p} 个工作日）不能超过法定办结时限（{s} 个工作日）",
-                p=c.promised_days,
-                s=c.statutory_days,
-            ),
-        )
-    if c.trips > 1 and not c.trips_reason.strip():
-        fail("trips_reason", _("到办事现场次数超过 1 次时，必须说明原因（跑多次是例外）"))
-    if c.online_depth == 4 and c.trips > 0:
-        fail("online_depth", _("网办深度为四星（全程网办）时，到办事现场次数应为 0"))
-    if complete and not c.legal_basis:
-        fail("legal_basis", _("至少需要一项设定依据"))
-    if complete and not c.steps:
-        fail("steps", _("至少需要一个办理步骤"))
-    if complete and c.trips > 0 and not c.venues:
-        fail("venues", _("需要到现场办理的事项必须写明办理地点"))
+    # The business rules (registry.checks): errors refuse, warnings are shown elsewhere.
+    for finding in checks.errors(checks.run(c, context, complete=complete)):
+        fail(finding.field, finding.message)
     for key in ("consult_phone", "complaint_phone"):
         value = getattr(c, key)
         if value and not PHONE_RE.fullmatch(value):
             fail(key, _("电话号码只能包含数字和连字符"))
-    if c.consult_phone and c.consult_phone == c.complaint_phone:
-        fail("complaint_phone", _("投诉电话应与咨询电话不同"))
     for key in ("online_url", "mobile_url", "appointment_url"):
         value = getattr(c, key)
         if value and not URL_RE.fullmatch(value):

@@ -183,14 +183,25 @@ async def write_references(edition_id: int, content: EditionContent, ids: RefIds
     if content.materials:
         await EditionMaterial.insert(
             *(
-                EditionMaterial(edition=edition_id, material=ids.materials[use.material], position=i)
+                EditionMaterial(
+                    edition=edition_id,
+                    material=ids.materials[use.material],
+                    position=i,
+                    source=use.source,
+                    waivable=use.waivable,
+                )
                 for i, use in enumerate(content.materials)
             )
         )
     if content.legal_basis:
         await Citation.insert(
             *(
-                Citation(edition=edition_id, document=ids.documents[ref.document], position=i)
+                Citation(
+                    edition=edition_id,
+                    document=ids.documents[ref.document],
+                    position=i,
+                    articles=ref.articles,
+                )
                 for i, ref in enumerate(content.legal_basis)
             )
         )

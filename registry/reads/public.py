@@ -59,6 +59,9 @@ HEAD_SQL = (
     "SELECT (SELECT MAX(seq) FROM change_record) AS seq,"
     " (SELECT COUNT(*) FROM edition WHERE status = 'scheduled') AS scheduled,"
     " (SELECT COUNT(*) FROM edition WHERE status = 'approved') AS approved,"
+    " (SELECT COUNT(*) FROM service_item WHERE review_flag <> '') AS flagged,"
+    " (SELECT SUM(revision) FROM legal_document) AS laws,"
+    " (SELECT SUM(revision) FROM material) AS materials,"
     " (SELECT COUNT(*) FROM search_synonym) AS synonyms,"
     " (SELECT MAX(changed_at) FROM search_synonym) AS synonyms_changed"
 )
@@ -69,7 +72,14 @@ async def read_head() -> Head:
     departments = await Department.select().order_by(Department.id)
     targets = await Target.select().order_by(Target.id)
     topics = await SearchTopic.select().order_by(SearchTopic.id)
-    vocabulary = (row["synonyms"], str(row["synonyms_changed"]), topics)
+    vocabulary = (
+        row["synonyms"],
+        str(row["synonyms_changed"]),
+        topics,
+        row["flagged"],
+        row["laws"],
+        row["materials"],
+    )
     digest = hashlib.sha256(repr((departments, targets, vocabulary)).encode()).hexdigest()[:16]
     return Head(row["seq"] or 0, row["scheduled"] or 0, row["approved"] or 0, digest)
 
@@ -129,11 +139,15 @@ class Current:
     scheduled_id: int | None = None  # a published announcement of a coming edition
     scheduled_fingerprint: str | None = None
     version: int = 0
+    # Not content (the fingerprint does not cover them): shown next to the guide.
+    reviewed_on: str = ""  # 最近审核 (registry.freshness), YYYY-MM-DD
+    review_flag: str = ""  # a cited document amended or repealed, until the item is reviewed
 
 
 # One query: the current edition and the announced (scheduled) one, both on indexes.
 CURRENT_SQL = """
 SELECT si.withdrawn AS withdrawn, e.id AS id, e.fingerprint AS fingerprint, e.version AS version,
+       si.reviewed_on AS reviewed_on, si.review_flag AS review_flag,
        (SELECT s.id FROM edition s WHERE s.item = si.id AND s.status = 'scheduled'
         ORDER BY s.version DESC LIMIT 1) AS scheduled_id,
        (SELECT s.fingerprint FROM edition s WHERE s.item = si.id AND s.status = 'scheduled'
@@ -450,4 +464,6 @@ async def _load_current(code: str) -> Current:
         scheduled_id=row["scheduled_id"] if scheduled_fp else None,
         scheduled_fingerprint=scheduled_fp,
         version=row["version"],
+        reviewed_on=str(row["reviewed_on"] or "")[:10],
+        review_flag=row["review_flag"] or "",
     )

@@ -142,8 +142,18 @@ class ApiController(Controller):
         from registry import metrics
         from registry.web.metrics import as_of_date, cached_report
 
-        report = await cached_report(reads, as_of_date(request, as_of))
-        return metrics.narrowed(report, level=level or None, department=department or None)
+        day = as_of_date(request, as_of)
+        report = await cached_report(reads, day)
+        data = metrics.narrowed(report, level=level or None, department=department or None)
+        rows = await reads.memo(("compression", day), lambda: metrics.compression(day))
+        # 承诺时限压缩比 per department (the last row, department "", is the whole registry).
+        data["compression"] = [
+            c.to_dict()
+            for c in rows
+            if c.department == ""
+            or ((not level or c.level == level) and department in (None, "", c.department))
+        ]
+        return data
 
     @get("/departments", summary="Departments and district-level units with item counts")
     async def departments(self, reads: NamedDependency[PublicReads]) -> list[queries.DepartmentSummary]:

@@ -80,8 +80,9 @@ class MetricsController(Controller):
         report = await cached_report(reads, day)
         history = await reads.memo(("metrics_trend", day), lambda: metrics.trend(day))
         timely = await metrics.timeliness(day)
+        compression = await reads.memo(("compression", day), lambda: metrics.compression(day))
         # Charts and template in a worker thread: the event loop keeps answering (issue 14).
-        return await asyncio.to_thread(self._draw_dashboard, request, report, history, timely)
+        return await asyncio.to_thread(self._draw_dashboard, request, report, history, timely, compression)
 
     @staticmethod
     def _draw_dashboard(
@@ -89,6 +90,7 @@ class MetricsController(Controller):
         report: metrics.Report,
         history: list[tuple[date, metrics.Report]],
         timely: list[metrics.Timeliness],
+        compression: Any,
     ) -> bytes:
         trends = {}
         for level in ("city", "district"):
@@ -117,6 +119,7 @@ class MetricsController(Controller):
                 "trends": trends,
                 "share": share,
                 "timely": timely,
+                "compression": compression,
             },
         )
 

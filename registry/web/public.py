@@ -159,6 +159,8 @@ class PublicController(Controller):
                 "announcement": announcement,
                 "outdated": await _outdated_paper(code, v, guide.version),
                 "today_facts": day_facts(calendar(), today),  # "今天 10:00–19:30" / "今天休息（国庆节）"
+                "reviewed_on": found.reviewed_on,
+                "review_flag": found.review_flag,
             }
 
         headers = {"X-Content-Fingerprint": found.fingerprint, "Cache-Control": "public, max-age=60"}
@@ -167,7 +169,14 @@ class PublicController(Controller):
             return cached_response(
                 request, render(request, "guides/hall.html", await context()), headers=headers
             )
-        key = ("hall", found.fingerprint, found.scheduled_fingerprint or "", today.isoformat())
+        key = (
+            "hall",
+            found.fingerprint,
+            found.scheduled_fingerprint or "",
+            today.isoformat(),
+            found.reviewed_on,
+            found.review_flag,
+        )
         cached = reads.documents.get(key)
         if cached is None:
             body = render(request, "guides/hall.html", await context())

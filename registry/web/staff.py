@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from guides import Guide
 from guides.i18n import _
 from guides.urls import Urls
-from registry import worklists
+from registry import catalogue, checks, quality, worklists
 from registry.access import Actor, PermissionDenied
 from registry.diff import diff_guides
 from registry.editions import commands, store, workflow
@@ -25,6 +25,7 @@ from registry.vocab import ITEM_TYPES, EditionStatus, local_today
 from registry.web.auth import staff_guard
 from registry.web.deps import calendar, now
 from registry.web.forms import content_to_mapping, form_to_mapping
+from registry.web.upkeep import quality_summary
 
 BLANK_ROWS = 2
 
@@ -67,14 +68,25 @@ async def _edit_context(request: Request, code: str, actor: Actor, **extra: Any)
     today = local_today(now(request)).isoformat()
     if "values" not in extra:
         source = draft["id"] if draft else item["current_edition"]
-        extra["values"] = content_to_mapping(await store.edition_content(source)) if source else {}
+        content = await store.edition_content(source) if source else None
+        if content is not None:
+            # Catalogue entries merged since: the next edition uses the entry they were merged into.
+            content = catalogue.follow_merges(content, await catalogue.merged_codes())
+        extra["values"] = content_to_mapping(content) if content is not None else {}
         if not draft:
             # A new draft takes effect from today (Beijing) unless the editor proposes another date.
             extra["values"]["effective_at"] = today
+    stored = draft["id"] if draft else item["current_edition"]
+    findings = []
+    if stored:
+        # The named checks on what is stored: errors refuse submission, warnings are advice.
+        context = checks.Context(item_type=item["item_type"], gov_issued=await quality.gov_issued_codes())
+        findings = checks.run(await store.edition_content(stored), context)
     return {
         "code": code,
         "item": item,
         "draft": draft,
+        "findings": findings,
         "lock_version": draft["lock_version"] if draft else 0,
         "errors": {},
         "conflict": None,
@@ -306,6 +318,7 @@ class StaffController(Controller):
         moment = now(request)
         next_year = local_today(moment).year + 1
         rows = await worklists.board()
+        report = await quality_summary(request)
         return Template(
             "staff/board.html",
             context={
@@ -314,5 +327,7 @@ class StaffController(Controller):
                 "actor": request.state.actor,
                 "overdue": [r for r in rows if r.status == EditionStatus.approved and r.overdue(moment)],
                 "warning": calendar().coverage_warning(date(next_year, 1, 1)),
+                "report": report,
+                "per_department": report.per_department,
             },
         )

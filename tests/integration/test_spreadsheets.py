@@ -275,7 +275,7 @@ async def test_export_leaves_out_withdrawn_items_and_drafts(people):
     ]
     first = dict(zip(ss.ITEM_HEADERS, next(wb["事项"].iter_rows(min_row=2, values_only=True)), strict=True))
     assert first["设定依据"] == "company-law 第六条"
-    assert first["办理流程"] == "网上申请｜申请人｜即时\n审核｜登记机关｜3个工作日"
+    assert first["办理流程"] == "网上申请｜申请人｜即时\n审核｜登记机关｜3个工作日\n发照｜登记机关｜即时"
     assert first["收费"] == "不收费"
     assert first["实施日期"] == datetime(2018, 6, 1)  # a real date cell
 
