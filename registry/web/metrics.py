@@ -90,7 +90,7 @@ class MetricsController(Controller):
         report: metrics.Report,
         history: list[tuple[date, metrics.Report]],
         timely: list[metrics.Timeliness],
-        compression: Any,
+        compression: list[metrics.Compression],
     ) -> bytes:
         trends = {}
         for level in ("city", "district"):
