@@ -56,8 +56,13 @@ def printed_qr_text(guide: Guide, urls: Urls) -> str:
 
 
 def stable_qr_text(guide: Guide, urls: Urls) -> str:
-    """What the item's own QR code carries: its stable address, nothing else."""
-    return urls.guide_absolute(guide.code)
+    """What the item's own QR code carries: its stable address, nothing else (so it can be
+    known from the code alone: `code_qr_text`)."""
+    return code_qr_text(guide.code, urls)
+
+
+def code_qr_text(code: str, urls: Urls) -> str:
+    return urls.guide_absolute(code)
 
 
 def qr_texts(guide: Guide, urls: Urls) -> list[str]:

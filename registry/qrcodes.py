@@ -76,3 +76,32 @@ async def ensure_for(guide: Guide, urls: Urls | None = None) -> dict[str, QrCode
 async def count() -> int:
     (row,) = await Edition.raw("SELECT COUNT(*) AS n FROM qr_code")
     return row["n"]
+
+
+def _draw_many(texts: list[str]) -> list[QrCode]:
+    return [draw(t) for t in texts]
+
+
+async def fill(urls: Urls | None = None, *, processes: int | None = None, batch: int = 200) -> int:
+    """Draw and store every current guide's QR codes not stored yet, in `processes` processes:
+    what a registry loaded in bulk (or moved to another public URL) can run once, instead of
+    drawing each code on its first request. Returns how many were drawn."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    urls = urls or publication_urls()
+    rows = await Edition.raw(
+        "SELECT e.snapshot AS snapshot FROM service_item si JOIN edition e ON e.id = si.current_edition"
+        " WHERE e.snapshot IS NOT NULL"
+    )
+    texts = [t for r in rows for t in qr_texts(Guide.from_json(r["snapshot"]), urls)]
+    have = set(await stored(texts))
+    missing = [t for t in dict.fromkeys(texts) if t not in have]
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(processes) as pool:
+        chunks = [missing[i : i + batch] for i in range(0, len(missing), batch)]
+        for drawn in asyncio.as_completed([loop.run_in_executor(pool, _draw_many, c) for c in chunks]):
+            codes = await drawn
+            async with write_transaction():
+                for code in codes:
+                    await Edition.raw(INSERT_SQL, code.text, code.svg, code.png)
+    return len(missing)

@@ -16,7 +16,16 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from guides import Guide
-from guides.channels import CHANNELS, Channel, channel_qr, context_for, notice_context, notice_params
+from guides.channels import (
+    CHANNELS,
+    Channel,
+    channel_qr,
+    code_qr_text,
+    context_for,
+    notice_context,
+    notice_params,
+    stable_qr_text,
+)
 from guides.clock import local_today
 from guides.i18n import _
 from guides.qr import QrSource
@@ -79,6 +88,11 @@ async def _bytes(request: Request, reads: PublicReads, channel: str, code: str, 
     fingerprint = await _fingerprint(reads, code)
     key = (channel, fingerprint)
     cached = reads.documents.get(key)
+    if cached is None and spec.qr is stable_qr_text:
+        # The item's own QR code depends on its code alone: no snapshot to load.
+        (qr,) = (await qrcodes.ensure([code_qr_text(code, urls)])).values()
+        body = spec.render(None, fingerprint, urls, qr)  # type: ignore[arg-type]  # reads only `qr`
+        cached = reads.documents.put(key, (body, hashlib.sha256(body).hexdigest()))
     if cached is None:
         guide, fingerprint = await _published(reads, code)
         body = spec.render(
