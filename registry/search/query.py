@@ -6,9 +6,9 @@ rendered as an FTS5 MATCH expression on SQLite and as a tsquery on PostgreSQL. I
 1. **exact** — every word of the query (or of a synonym's meaning) is in the item; ranked by
    where it matched: name, then summary and result, then conditions, materials and department.
 2. **code** — a query that looks like an item code is a prefix (then substring) match on codes.
-3. **typo** — nothing found and the query has ≥ 3 Chinese characters: names sharing characters
-   and character pairs with it, kept when one character edit turns the query into (part of) the
-   name.
+3. **typo** — nothing found and the query has ≥ 3 Chinese characters: the items whose name is
+   one character edit from containing it, found in the distinct names held in memory
+   (registry.search.names, built once per change-log head; pass it as `names`).
 4. **loose** — still nothing: items with any of the query's words, shown as "related".
 
 Filters (department, level, trips, item type, audience, topic) combine with any of these; with
@@ -26,14 +26,15 @@ from markupsafe import Markup, escape
 from msgspec import Struct
 
 from guides.snapshot import F
+from registry.search import names as name_index
 from registry.search import tokens
+from registry.search.names import NameIndex
 from registry.search.vocabulary import Vocabulary, normalize
 from registry.tables import SearchEntry
 from registry.vocab import ITEM_TYPES
 
 PAGE_SIZE = 20
 MAX_QUERY = 100
-TYPO_CANDIDATES = 100
 COUNT_CAP = 1000
 CODE_RE = re.compile(r"[0-9a-z-]*[0-9-][0-9a-z-]*")
 
@@ -163,11 +164,6 @@ def topic_node(terms: Iterable[str]) -> Node | None:
     return _or([_words_node(tokens.cut(t), prefix_ascii=False) for t in terms])
 
 
-def grams_node(text: str, size: int) -> Node | None:
-    """The character pairs (size 2) or characters (size 1) of `text`, any of them."""
-    return _or([("word", g) for g in tokens.grams(text) if len(g) == size])
-
-
 # ---- rendering for each engine -----------------------------------------------------------
 
 
@@ -275,8 +271,8 @@ def _query(
     topic: Node | None,
     params: SearchParams,
     *,
-    grams: bool = False,
     extra: tuple[str, list[Any]] | None = None,
+    order: tuple[str, list[Any]] | None = None,
     tier: str = "all",
 ) -> _Query:
     """The FROM, WHERE and ORDER BY of entries matching `match` within `topic` and the filters.
@@ -286,14 +282,13 @@ def _query(
     if extra:
         where.append(extra[0])
         args.extend(extra[1])
-    order, source, match_args, order_args = "e.code", "search_entry e", [], []
+    source, match_args = "search_entry e", []
+    order_sql, order_args = order if order else ("e.code", [])
     if _is_sqlite():
         parts = []
         if match is not None:
             expr = fts5(match)
-            if grams:
-                parts.append("{grams} : " + expr)
-            elif tier == "name":
+            if tier == "name":
                 parts.append("{name} : " + expr)
             elif tier == "rest":
                 parts.append(f"({{name summary body}} : {expr}) NOT ({{name}} : {expr})")
@@ -305,24 +300,23 @@ def _query(
             source = "search_fts JOIN search_entry e ON e.id = search_fts.rowid"
             where.insert(0, "search_fts MATCH {}")
             match_args.append(" AND ".join(f"({p})" for p in parts))
-            if match is not None:
-                weights = "0, 0, 0, 1" if grams else "10.0, 4.0, 1.0, 0"
-                order = f"bm25(search_fts, {weights}), e.code"
+            if match is not None and order is None:
+                order_sql = "bm25(search_fts, 10.0, 4.0, 1.0, 0), e.code"
     else:
-        column = "e.gram_document" if grams else "e.document"
         if match is not None:
-            where.insert(0, f"{column} @@ to_tsquery('simple', {{}})")
+            where.insert(0, "e.document @@ to_tsquery('simple', {})")
             match_args.append(tsquery(match, "A" if tier == "name" else ""))
             if tier == "rest":
-                where.insert(1, f"NOT {column} @@ to_tsquery('simple', {{}})")
+                where.insert(1, "NOT e.document @@ to_tsquery('simple', {})")
                 match_args.append(tsquery(match, "A"))
-            order = f"ts_rank({column}, to_tsquery('simple', {{}}), 1) DESC, e.code"
-            order_args.append(tsquery(match))
+            if order is None:
+                order_sql = "ts_rank(e.document, to_tsquery('simple', {}), 1) DESC, e.code"
+                order_args = [tsquery(match)]
         if topic is not None:
             where.append("e.document @@ to_tsquery('simple', {})")
             args.append(tsquery(topic, "A"))
     clause = (" WHERE " + " AND ".join(where)) if where else ""
-    return _Query(source, clause, [*match_args, *args], order, order_args)
+    return _Query(source, clause, [*match_args, *args], order_sql, list(order_args))
 
 
 async def _rows(q: _Query, *, limit: int, offset: int) -> list[dict]:
@@ -352,13 +346,13 @@ async def _run(
     *,
     limit: int,
     offset: int,
-    grams: bool = False,
     extra: tuple[str, list[Any]] | None = None,
+    order: tuple[str, list[Any]] | None = None,
 ) -> tuple[list[dict], int]:
     """One page of entries matching `match` within `topic` and the filters, and their count.
     Ranked matches come in two tiers: the name matches, then the others."""
-    if match is None or grams:
-        q = _query(match, topic, params, grams=grams, extra=extra)
+    if match is None:
+        q = _query(match, topic, params, extra=extra, order=order)
         rows = await _rows(q, limit=limit, offset=offset)
         if offset == 0 and len(rows) < limit:
             return rows, len(rows)
@@ -376,29 +370,25 @@ async def _run(
     return rows + more, total
 
 
-def edit_distance_within(query: str, name: str) -> int:
-    """The fewest single-character edits that turn `query` into some part of `name`
-    (semi-global: the part may start and end anywhere)."""
-    previous = [0] * (len(name) + 1)
-    for i, qc in enumerate(query, start=1):
-        current = [i] + [0] * len(name)
-        for j, nc in enumerate(name, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (qc != nc))
-        previous = current
-    return min(previous)
-
-
-async def search(params: SearchParams, vocabulary: Vocabulary, *, page_size: int = PAGE_SIZE) -> Results:
+async def search(
+    params: SearchParams,
+    vocabulary: Vocabulary,
+    *,
+    page_size: int = PAGE_SIZE,
+    names: NameIndex | None = None,
+) -> Results:
     """The results page for `params`: a few queries, on one connection (SQLite opens one per
     query otherwise) and one snapshot."""
     engine = SearchEntry._meta.db
     if _is_sqlite() and engine.current_transaction.get() is None:
         async with engine.transaction():
-            return await _search(params, vocabulary, page_size)
-    return await _search(params, vocabulary, page_size)
+            return await _search(params, vocabulary, page_size, names)
+    return await _search(params, vocabulary, page_size, names)
 
 
-async def _search(params: SearchParams, vocabulary: Vocabulary, page_size: int) -> Results:
+async def _search(
+    params: SearchParams, vocabulary: Vocabulary, page_size: int, names: NameIndex | None
+) -> Results:
     offset = (params.page - 1) * page_size
     topic = vocabulary.topic(params.topic) if params.topic else None
     topic_match = topic_node(topic.terms) if topic else None
@@ -422,28 +412,42 @@ async def _search(params: SearchParams, vocabulary: Vocabulary, page_size: int) 
         if total:
             return _results(params, rows, total, "exact", p)
     if p.typo:
-        for size in (2, 1):  # character pairs are rarer: fewer candidates to check
-            candidates = await _rows(
-                _query(grams_node(p.typo, size), topic_match, params, grams=True),
-                limit=TYPO_CANDIDATES,
-                offset=0,
+        close = (names or await name_index.load()).close(p.typo)
+        if close:
+            # closest names first (as NameIndex ranks them), then by code
+            order = (
+                "CASE e.name " + " ".join(f"WHEN {{}} THEN {i}" for i in range(len(close))) + " END, e.code",
+                close,
             )
-            han = "".join
-            close = [
-                (distance, i, row)
-                for i, row in enumerate(candidates)
-                if (distance := edit_distance_within(p.typo, han(tokens.HAN.findall(row["name"])))) <= 1
-            ]
-            if close:
-                close.sort(key=lambda t: (t[0], t[1]))
-                rows = [row for _d, _i, row in close]
+            marks = ", ".join("{}" for _ in close)
+            rows, total = await _run(
+                None,
+                topic_match,
+                params,
+                limit=page_size,
+                offset=offset,
+                extra=(f"e.name IN ({marks})", close),
+                order=order,
+            )
+            if total:
                 p.marks = list(dict.fromkeys([*p.marks, *tokens.grams(p.typo)[: len(p.typo)]]))
-                return _results(params, rows[offset : offset + page_size], len(rows), "typo", p)
+                return _results(params, rows, total, "typo", p)
     if p.loose is not None:
         rows, total = await _run(p.loose, topic_match, params, limit=page_size, offset=offset)
         if total:
             return _results(params, rows, total, "loose", p)
     return _results(params, [], 0, "exact", p)
+
+
+async def topic_counts(vocabulary: Vocabulary) -> dict[str, str]:
+    """How many items each topic lists, as shown ("1000+" beyond COUNT_CAP); callers cache it
+    per change-log head."""
+    counts = {}
+    for topic in vocabulary.topics:
+        node = topic_node(topic.terms)
+        n = await _count(_query(None, node, SearchParams())) if node is not None else 0
+        counts[topic.code] = f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+    return counts
 
 
 def _results(params: SearchParams, rows: list[dict], total: int, mode: str, p: Plan) -> Results:

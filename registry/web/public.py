@@ -23,6 +23,7 @@ from registry.web.deps import calendar, now
 from registry.web.feed import atom_feed
 from registry.web.params import item_filter
 from registry.web.rendering import cached_response, etag_for, render
+from registry.web.search import topic_counts
 from registry.workdays import day_facts
 
 
@@ -69,7 +70,12 @@ class PublicController(Controller):
     async def home(self, request: Request, reads: NamedDependency[PublicReads]) -> Response[bytes]:
         async def page() -> bytes:
             topics = (await reads.memo("search-vocabulary", vocabulary.load)).topics
-            context = {**_home_context(await reads.overview()), "topics": topics, "item_types": ITEM_TYPES}
+            context = {
+                **_home_context(await reads.overview()),
+                "topics": topics,
+                "topic_counts": await topic_counts(reads),
+                "item_types": ITEM_TYPES,
+            }
             return render(request, "index.html", context)
 
         head = await reads.head()
