@@ -36,6 +36,8 @@ from registry.vocab import ITEM_TYPES
 PAGE_SIZE = 20
 MAX_QUERY = 100
 COUNT_CAP = 1000
+TIERS = ("name", "summary", "body")
+RANK_CAP = 300  # a tier with more matches is listed in index order (ranking them costs ~5 µs each)
 CODE_RE = re.compile(r"[0-9a-z-]*[0-9-][0-9a-z-]*")
 
 
@@ -264,6 +266,7 @@ class _Query:
     args: list[Any]
     order: str
     order_args: list[Any]
+    id: str = "e.id"  # the entry's id in `source`
 
 
 def _query(
@@ -276,65 +279,90 @@ def _query(
     tier: str = "all",
 ) -> _Query:
     """The FROM, WHERE and ORDER BY of entries matching `match` within `topic` and the filters.
-    `tier`: "name" keeps the entries whose name matches, "rest" the others (ranking the few name
-    matches first costs far less than ranking thousands of material matches)."""
+    `tier`: "name" keeps the entries whose name matches, "summary" those whose summary does but
+    not the name, "body" the others (see `_run`)."""
     where, args = _filters(params)
     if extra:
         where.append(extra[0])
         args.extend(extra[1])
-    source, match_args = "search_entry e", []
+    source, match_args, id_sql = "search_entry e", [], "e.id"
     order_sql, order_args = order if order else ("e.code", [])
     if _is_sqlite():
         parts = []
         if match is not None:
             expr = fts5(match)
-            if tier == "name":
-                parts.append("{name} : " + expr)
-            elif tier == "rest":
-                parts.append(f"({{name summary body}} : {expr}) NOT ({{name}} : {expr})")
-            else:
-                parts.append("{name summary body} : " + expr)
+            parts.append(
+                {
+                    "name": f"{{name}} : {expr}",
+                    "summary": f"({{summary}} : {expr}) NOT ({{name}} : {expr})",
+                    "body": f"(({{name summary body}} : {expr}) NOT ({{name}} : {expr}))"
+                    f" NOT ({{summary}} : {expr})",
+                }.get(tier, f"{{name summary body}} : {expr}")
+            )
         if topic is not None:
             parts.append("{name} : " + fts5(topic))
         if parts:
-            source = "search_fts JOIN search_entry e ON e.id = search_fts.rowid"
+            # Without filters the entries' rows are not read at all until the page's few: a
+            # common word's thousand matches cost what reading the FTS5 index costs.
+            alone = not where and match is not None and order is None
+            source = "search_fts" if alone else "search_fts JOIN search_entry e ON e.id = search_fts.rowid"
+            id_sql = "search_fts.rowid"
             where.insert(0, "search_fts MATCH {}")
             match_args.append(" AND ".join(f"({p})" for p in parts))
             if match is not None and order is None:
-                order_sql = "bm25(search_fts, 10.0, 4.0, 1.0, 0), e.code"
+                order_sql = (
+                    "search_fts.rowid"
+                    if tier == "body"
+                    else "bm25(search_fts, 10.0, 4.0, 1.0, 0), search_fts.rowid"
+                )
     else:
         if match is not None:
             where.insert(0, "e.document @@ to_tsquery('simple', {})")
-            match_args.append(tsquery(match, "A" if tier == "name" else ""))
-            if tier == "rest":
-                where.insert(1, "NOT e.document @@ to_tsquery('simple', {})")
-                match_args.append(tsquery(match, "A"))
-            if order is None:
+            match_args.append(tsquery(match, {"name": "A", "summary": "B"}.get(tier, "")))
+            for i, excluded in enumerate({"summary": ("A",), "body": ("A", "B")}.get(tier, ())):
+                where.insert(1 + i, "NOT e.document @@ to_tsquery('simple', {})")
+                match_args.append(tsquery(match, excluded))
+            if order is None and tier != "body":
                 order_sql = "ts_rank(e.document, to_tsquery('simple', {}), 1) DESC, e.code"
                 order_args = [tsquery(match)]
         if topic is not None:
             where.append("e.document @@ to_tsquery('simple', {})")
             args.append(tsquery(topic, "A"))
     clause = (" WHERE " + " AND ".join(where)) if where else ""
-    return _Query(source, clause, [*match_args, *args], order_sql, list(order_args))
+    return _Query(source, clause, [*match_args, *args], order_sql, list(order_args), id_sql)
 
 
 async def _rows(q: _Query, *, limit: int, offset: int) -> list[dict]:
+    """One page of `q`: ranked on the entries' ids alone (thousands of matches sort as narrow
+    rows), then the page's few rows read by id."""
     if limit <= 0:
         return []
-    return await SearchEntry.raw(
-        f"SELECT {COLUMNS} FROM {q.source}{q.clause} ORDER BY {q.order} LIMIT {{}} OFFSET {{}}",
-        *q.args,
-        *q.order_args,
-        limit,
-        offset,
-    )
+    ids = [
+        r["id"]
+        for r in await SearchEntry.raw(
+            f"SELECT {q.id} AS id FROM {q.source}{q.clause} ORDER BY {q.order} LIMIT {{}} OFFSET {{}}",
+            *q.args,
+            *q.order_args,
+            limit,
+            offset,
+        )
+    ]
+    if not ids:
+        return []
+    marks = ", ".join("{}" for _ in ids)
+    rows = {
+        r["id"]: r
+        for r in await SearchEntry.raw(
+            f"SELECT e.id AS id, {COLUMNS} FROM search_entry e WHERE e.id IN ({marks})", *ids
+        )
+    }
+    return [rows[i] for i in ids if i in rows]
 
 
-async def _count(q: _Query) -> int:
-    """How many entries match, counted up to COUNT_CAP (a page says "1000+" beyond)."""
+async def _count(q: _Query, cap: int = COUNT_CAP) -> int:
+    """How many entries match, counted up to `cap` + 1 (a page says "1000+" beyond)."""
     (row,) = await SearchEntry.raw(
-        f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {q.source}{q.clause} LIMIT {COUNT_CAP + 1}) c", *q.args
+        f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {q.source}{q.clause} LIMIT {cap + 1}) c", *q.args
     )
     return row["n"]
 
@@ -350,7 +378,9 @@ async def _run(
     order: tuple[str, list[Any]] | None = None,
 ) -> tuple[list[dict], int]:
     """One page of entries matching `match` within `topic` and the filters, and their count.
-    Ranked matches come in two tiers: the name matches, then the others."""
+    Matches come in tiers: in the name, then in the summary (each ranked by bm25 / ts_rank: few
+    entries), then only in conditions, materials or department (thousands for a common word:
+    by code, so that no rank is computed for them)."""
     if match is None:
         q = _query(match, topic, params, extra=extra, order=order)
         rows = await _rows(q, limit=limit, offset=offset)
@@ -360,14 +390,19 @@ async def _run(
     total = await _count(_query(match, topic, params, extra=extra))
     if not total:
         return [], 0
-    named = _query(match, topic, params, extra=extra, tier="name")
-    rows = await _rows(named, limit=limit, offset=offset)
-    if len(rows) == limit:
-        return rows, total
-    in_names = offset + len(rows) if rows else await _count(named)
-    rest = _query(match, topic, params, extra=extra, tier="rest")
-    more = await _rows(rest, limit=limit - len(rows), offset=max(0, offset - in_names))
-    return rows + more, total
+    rows: list[dict] = []
+    skip = offset  # of the current tier's entries, how many come before this page
+    for tier in TIERS:
+        q = _query(match, topic, params, extra=extra, tier=tier)
+        n = await _count(q, RANK_CAP)
+        if n > RANK_CAP:  # a very common word: in index order, as ranking them all would cost
+            q = _Query(q.source, q.clause, q.args, q.id, [], q.id)
+        got = await _rows(q, limit=limit - len(rows), offset=skip) if n else []
+        rows += got
+        if len(rows) == limit:
+            break
+        skip = max(0, skip - n)
+    return rows, total
 
 
 async def search(
