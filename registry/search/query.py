@@ -339,10 +339,18 @@ def _query(
 
 
 async def _rows(q: _Query, *, limit: int, offset: int) -> list[dict]:
-    """One page of `q`: ranked on the entries' ids alone (thousands of matches sort as narrow
-    rows), then the page's few rows read by id."""
+    """One page of `q`. SQLite: ranked on the entries' ids alone (thousands of matches sort as
+    narrow rows, not as wide entries), then the page's few rows read by id."""
     if limit <= 0:
         return []
+    if not _is_sqlite():  # PostgreSQL sorts the few columns it needs: one round trip
+        return await SearchEntry.raw(
+            f"SELECT {COLUMNS} FROM {q.source}{q.clause} ORDER BY {q.order} LIMIT {{}} OFFSET {{}}",
+            *q.args,
+            *q.order_args,
+            limit,
+            offset,
+        )
     ids = [
         r["id"]
         for r in await SearchEntry.raw(
