@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python bench/search.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     engines = {
         "PostgreSQL" if (u or "").startswith("postgres") else "SQLite"
-        for u in [args.database_url, *args.prepared]
+        for u in (args.prepared or [args.database_url])
     }
     out = [
         f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — search, {' and '.join(sorted(engines))}",
