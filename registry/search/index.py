@@ -77,7 +77,7 @@ def document(item: dict[str, Any], department: dict[str, Any], guide: Guide) -> 
         name_tokens=tokens.joined([*tokens.words(guide.name), *tokens.pinyin_words(guide.name)]),
         summary_tokens=tokens.joined([*tokens.words(guide.summary), *tokens.words(guide.result)]),
         body_tokens=tokens.joined(body),
-        grams=tokens.joined(tokens.grams(guide.name)),
+        grams="",  # no longer read: typos are found in the distinct names (registry.search.names)
     )
 
 

@@ -6,9 +6,9 @@ rendered as an FTS5 MATCH expression on SQLite and as a tsquery on PostgreSQL. I
 1. **exact** — every word of the query (or of a synonym's meaning) is in the item; ranked by
    where it matched: name, then summary and result, then conditions, materials and department.
 2. **code** — a query that looks like an item code is a prefix (then substring) match on codes.
-3. **typo** — nothing found and the query has ≥ 3 Chinese characters: names sharing characters
-   and character pairs with it, kept when one character edit turns the query into (part of) the
-   name.
+3. **typo** — nothing found and the query has ≥ 3 Chinese characters: the items whose name is
+   one character edit from containing it, found in the distinct names held in memory
+   (registry.search.names, built once per change-log head; pass it as `names`).
 4. **loose** — still nothing: items with any of the query's words, shown as "related".
 
 Filters (department, level, trips, item type, audience, topic) combine with any of these; with
@@ -26,15 +26,18 @@ from markupsafe import Markup, escape
 from msgspec import Struct
 
 from guides.snapshot import F
+from registry.search import names as name_index
 from registry.search import tokens
+from registry.search.names import NameIndex
 from registry.search.vocabulary import Vocabulary, normalize
 from registry.tables import SearchEntry
 from registry.vocab import ITEM_TYPES
 
 PAGE_SIZE = 20
 MAX_QUERY = 100
-TYPO_CANDIDATES = 100
 COUNT_CAP = 1000
+TIERS = ("name", "summary", "body")
+RANK_CAP = 300  # a tier with more matches is listed in index order (ranking them costs ~5 µs each)
 CODE_RE = re.compile(r"[0-9a-z-]*[0-9-][0-9a-z-]*")
 
 
@@ -163,11 +166,6 @@ def topic_node(terms: Iterable[str]) -> Node | None:
     return _or([_words_node(tokens.cut(t), prefix_ascii=False) for t in terms])
 
 
-def grams_node(text: str, size: int) -> Node | None:
-    """The character pairs (size 2) or characters (size 1) of `text`, any of them."""
-    return _or([("word", g) for g in tokens.grams(text) if len(g) == size])
-
-
 # ---- rendering for each engine -----------------------------------------------------------
 
 
@@ -268,6 +266,7 @@ class _Query:
     args: list[Any]
     order: str
     order_args: list[Any]
+    id: str = "e.id"  # the entry's id in `source`
 
 
 def _query(
@@ -275,72 +274,109 @@ def _query(
     topic: Node | None,
     params: SearchParams,
     *,
-    grams: bool = False,
     extra: tuple[str, list[Any]] | None = None,
+    order: tuple[str, list[Any]] | None = None,
     tier: str = "all",
 ) -> _Query:
     """The FROM, WHERE and ORDER BY of entries matching `match` within `topic` and the filters.
-    `tier`: "name" keeps the entries whose name matches, "rest" the others (ranking the few name
-    matches first costs far less than ranking thousands of material matches)."""
+    `tier`: "name" keeps the entries whose name matches, "summary" those whose summary does but
+    not the name, "body" the others (see `_run`)."""
     where, args = _filters(params)
     if extra:
         where.append(extra[0])
         args.extend(extra[1])
-    order, source, match_args, order_args = "e.code", "search_entry e", [], []
+    source, match_args, id_sql = "search_entry e", [], "e.id"
+    order_sql, order_args = order if order else ("e.code", [])
     if _is_sqlite():
         parts = []
         if match is not None:
             expr = fts5(match)
-            if grams:
-                parts.append("{grams} : " + expr)
-            elif tier == "name":
-                parts.append("{name} : " + expr)
-            elif tier == "rest":
-                parts.append(f"({{name summary body}} : {expr}) NOT ({{name}} : {expr})")
-            else:
-                parts.append("{name summary body} : " + expr)
+            parts.append(
+                {
+                    "name": f"{{name}} : {expr}",
+                    "summary": f"({{summary}} : {expr}) NOT ({{name}} : {expr})",
+                    "body": f"(({{name summary body}} : {expr}) NOT ({{name}} : {expr}))"
+                    f" NOT ({{summary}} : {expr})",
+                }.get(tier, f"{{name summary body}} : {expr}")
+            )
         if topic is not None:
             parts.append("{name} : " + fts5(topic))
         if parts:
-            source = "search_fts JOIN search_entry e ON e.id = search_fts.rowid"
+            # Without filters the entries' rows are not read at all until the page's few: a
+            # common word's thousand matches cost what reading the FTS5 index costs.
+            alone = not where and match is not None and order is None
+            source = "search_fts" if alone else "search_fts JOIN search_entry e ON e.id = search_fts.rowid"
+            id_sql = "search_fts.rowid"
             where.insert(0, "search_fts MATCH {}")
             match_args.append(" AND ".join(f"({p})" for p in parts))
-            if match is not None:
-                weights = "0, 0, 0, 1" if grams else "10.0, 4.0, 1.0, 0"
-                order = f"bm25(search_fts, {weights}), e.code"
+            if match is not None and order is None:
+                order_sql = (
+                    "search_fts.rowid"
+                    if tier == "body"
+                    else "bm25(search_fts, 10.0, 4.0, 1.0, 0), search_fts.rowid"
+                )
     else:
-        column = "e.gram_document" if grams else "e.document"
         if match is not None:
+            # name and summary have their own tsvector (a weight-restricted query on `document`
+            # would re-read every match's whole document)
+            column = {"name": "e.name_document", "summary": "e.summary_document"}.get(tier, "e.document")
             where.insert(0, f"{column} @@ to_tsquery('simple', {{}})")
-            match_args.append(tsquery(match, "A" if tier == "name" else ""))
-            if tier == "rest":
-                where.insert(1, f"NOT {column} @@ to_tsquery('simple', {{}})")
-                match_args.append(tsquery(match, "A"))
-            order = f"ts_rank({column}, to_tsquery('simple', {{}}), 1) DESC, e.code"
-            order_args.append(tsquery(match))
+            match_args.append(tsquery(match))
+            for i, excluded in enumerate({"summary": ("name",), "body": ("name", "summary")}.get(tier, ())):
+                where.insert(1 + i, f"NOT e.{excluded}_document @@ to_tsquery('simple', {{}})")
+                match_args.append(tsquery(match))
+            if order is None:
+                if tier == "body":
+                    order_sql = "e.id"
+                else:
+                    order_sql = f"ts_rank({column}, to_tsquery('simple', {{}}), 1) DESC, e.code"
+                    order_args = [tsquery(match)]
         if topic is not None:
-            where.append("e.document @@ to_tsquery('simple', {})")
-            args.append(tsquery(topic, "A"))
+            where.append("e.name_document @@ to_tsquery('simple', {})")
+            args.append(tsquery(topic))
     clause = (" WHERE " + " AND ".join(where)) if where else ""
-    return _Query(source, clause, [*match_args, *args], order, order_args)
+    return _Query(source, clause, [*match_args, *args], order_sql, list(order_args), id_sql)
 
 
 async def _rows(q: _Query, *, limit: int, offset: int) -> list[dict]:
+    """One page of `q`. SQLite: ranked on the entries' ids alone (thousands of matches sort as
+    narrow rows, not as wide entries), then the page's few rows read by id."""
     if limit <= 0:
         return []
-    return await SearchEntry.raw(
-        f"SELECT {COLUMNS} FROM {q.source}{q.clause} ORDER BY {q.order} LIMIT {{}} OFFSET {{}}",
-        *q.args,
-        *q.order_args,
-        limit,
-        offset,
-    )
+    if not _is_sqlite():  # PostgreSQL sorts the few columns it needs: one round trip
+        return await SearchEntry.raw(
+            f"SELECT {COLUMNS} FROM {q.source}{q.clause} ORDER BY {q.order} LIMIT {{}} OFFSET {{}}",
+            *q.args,
+            *q.order_args,
+            limit,
+            offset,
+        )
+    ids = [
+        r["id"]
+        for r in await SearchEntry.raw(
+            f"SELECT {q.id} AS id FROM {q.source}{q.clause} ORDER BY {q.order} LIMIT {{}} OFFSET {{}}",
+            *q.args,
+            *q.order_args,
+            limit,
+            offset,
+        )
+    ]
+    if not ids:
+        return []
+    marks = ", ".join("{}" for _ in ids)
+    rows = {
+        r["id"]: r
+        for r in await SearchEntry.raw(
+            f"SELECT e.id AS id, {COLUMNS} FROM search_entry e WHERE e.id IN ({marks})", *ids
+        )
+    }
+    return [rows[i] for i in ids if i in rows]
 
 
-async def _count(q: _Query) -> int:
-    """How many entries match, counted up to COUNT_CAP (a page says "1000+" beyond)."""
+async def _count(q: _Query, cap: int = COUNT_CAP) -> int:
+    """How many entries match, counted up to `cap` + 1 (a page says "1000+" beyond)."""
     (row,) = await SearchEntry.raw(
-        f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {q.source}{q.clause} LIMIT {COUNT_CAP + 1}) c", *q.args
+        f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {q.source}{q.clause} LIMIT {cap + 1}) c", *q.args
     )
     return row["n"]
 
@@ -352,13 +388,15 @@ async def _run(
     *,
     limit: int,
     offset: int,
-    grams: bool = False,
     extra: tuple[str, list[Any]] | None = None,
+    order: tuple[str, list[Any]] | None = None,
 ) -> tuple[list[dict], int]:
     """One page of entries matching `match` within `topic` and the filters, and their count.
-    Ranked matches come in two tiers: the name matches, then the others."""
-    if match is None or grams:
-        q = _query(match, topic, params, grams=grams, extra=extra)
+    Matches come in tiers: in the name, then in the summary (each ranked by bm25 / ts_rank: few
+    entries), then only in conditions, materials or department (thousands for a common word:
+    by code, so that no rank is computed for them)."""
+    if match is None:
+        q = _query(match, topic, params, extra=extra, order=order)
         rows = await _rows(q, limit=limit, offset=offset)
         if offset == 0 and len(rows) < limit:
             return rows, len(rows)
@@ -366,39 +404,46 @@ async def _run(
     total = await _count(_query(match, topic, params, extra=extra))
     if not total:
         return [], 0
-    named = _query(match, topic, params, extra=extra, tier="name")
-    rows = await _rows(named, limit=limit, offset=offset)
-    if len(rows) == limit:
-        return rows, total
-    in_names = offset + len(rows) if rows else await _count(named)
-    rest = _query(match, topic, params, extra=extra, tier="rest")
-    more = await _rows(rest, limit=limit - len(rows), offset=max(0, offset - in_names))
-    return rows + more, total
+    rows: list[dict] = []
+    skip = offset  # of the current tier's entries, how many come before this page
+    for tier in TIERS:
+        q = _query(match, topic, params, extra=extra, tier=tier)
+        n = await _count(q, RANK_CAP)
+        if n > RANK_CAP:  # a very common word: in index order, as ranking them all would cost
+            q = _Query(q.source, q.clause, q.args, q.id, [], q.id)
+        got = await _rows(q, limit=limit - len(rows), offset=skip) if n else []
+        rows += got
+        if len(rows) == limit:
+            break
+        skip = max(0, skip - n)
+    return rows, total
 
 
-def edit_distance_within(query: str, name: str) -> int:
-    """The fewest single-character edits that turn `query` into some part of `name`
-    (semi-global: the part may start and end anywhere)."""
-    previous = [0] * (len(name) + 1)
-    for i, qc in enumerate(query, start=1):
-        current = [i] + [0] * len(name)
-        for j, nc in enumerate(name, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (qc != nc))
-        previous = current
-    return min(previous)
-
-
-async def search(params: SearchParams, vocabulary: Vocabulary, *, page_size: int = PAGE_SIZE) -> Results:
+async def search(
+    params: SearchParams,
+    vocabulary: Vocabulary,
+    *,
+    page_size: int = PAGE_SIZE,
+    names: NameIndex | None = None,
+) -> Results:
     """The results page for `params`: a few queries, on one connection (SQLite opens one per
-    query otherwise) and one snapshot."""
+    query otherwise) and one snapshot. `names`: the typo names cached per change-log head
+    (loaded now when not given)."""
     engine = SearchEntry._meta.db
-    if _is_sqlite() and engine.current_transaction.get() is None:
+    if engine.current_transaction.get() is None:
         async with engine.transaction():
-            return await _search(params, vocabulary, page_size)
-    return await _search(params, vocabulary, page_size)
+            if not _is_sqlite():
+                # The planner cannot see that checking a match on a row means reading its whole
+                # (TOASTed) document: at every size it preferred scanning the table to the GIN
+                # indexes, ~80 µs a row. Only for this read-only transaction.
+                await SearchEntry.raw("SET LOCAL enable_seqscan = off")
+            return await _search(params, vocabulary, page_size, names)
+    return await _search(params, vocabulary, page_size, names)
 
 
-async def _search(params: SearchParams, vocabulary: Vocabulary, page_size: int) -> Results:
+async def _search(
+    params: SearchParams, vocabulary: Vocabulary, page_size: int, names: NameIndex | None
+) -> Results:
     offset = (params.page - 1) * page_size
     topic = vocabulary.topic(params.topic) if params.topic else None
     topic_match = topic_node(topic.terms) if topic else None
@@ -422,28 +467,42 @@ async def _search(params: SearchParams, vocabulary: Vocabulary, page_size: int) 
         if total:
             return _results(params, rows, total, "exact", p)
     if p.typo:
-        for size in (2, 1):  # character pairs are rarer: fewer candidates to check
-            candidates = await _rows(
-                _query(grams_node(p.typo, size), topic_match, params, grams=True),
-                limit=TYPO_CANDIDATES,
-                offset=0,
+        close = (names or await name_index.load()).close(p.typo)
+        if close:
+            # closest names first (as NameIndex ranks them), then by code
+            order = (
+                "CASE e.name " + " ".join(f"WHEN {{}} THEN {i}" for i in range(len(close))) + " END, e.code",
+                close,
             )
-            han = "".join
-            close = [
-                (distance, i, row)
-                for i, row in enumerate(candidates)
-                if (distance := edit_distance_within(p.typo, han(tokens.HAN.findall(row["name"])))) <= 1
-            ]
-            if close:
-                close.sort(key=lambda t: (t[0], t[1]))
-                rows = [row for _d, _i, row in close]
+            marks = ", ".join("{}" for _ in close)
+            rows, total = await _run(
+                None,
+                topic_match,
+                params,
+                limit=page_size,
+                offset=offset,
+                extra=(f"e.name IN ({marks})", close),
+                order=order,
+            )
+            if total:
                 p.marks = list(dict.fromkeys([*p.marks, *tokens.grams(p.typo)[: len(p.typo)]]))
-                return _results(params, rows[offset : offset + page_size], len(rows), "typo", p)
+                return _results(params, rows, total, "typo", p)
     if p.loose is not None:
         rows, total = await _run(p.loose, topic_match, params, limit=page_size, offset=offset)
         if total:
             return _results(params, rows, total, "loose", p)
     return _results(params, [], 0, "exact", p)
+
+
+async def topic_counts(vocabulary: Vocabulary) -> dict[str, str]:
+    """How many items each topic lists, as shown ("1000+" beyond COUNT_CAP); callers cache it
+    per change-log head."""
+    counts = {}
+    for topic in vocabulary.topics:
+        node = topic_node(topic.terms)
+        n = await _count(_query(None, node, SearchParams())) if node is not None else 0
+        counts[topic.code] = f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+    return counts
 
 
 def _results(params: SearchParams, rows: list[dict], total: int, mode: str, p: Plan) -> Results:

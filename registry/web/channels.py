@@ -35,15 +35,13 @@ from registry import qrcodes
 from registry.reads.public import PublicReads
 from registry.web.deps import calendar, now
 from registry.web.public import GoneException
-from registry.web.rendering import cached_response, etag_for, render
+from registry.web.rendering import A_WHILE, FOREVER, cached_response, etag_for, render
 from registry.web.security import allow_inline_styles, inline_style_hashes
 from registry.workdays import CalendarGapError
 
 # How long caches may keep each byte channel, and what its ETag is. A QR code encodes only the
 # stable address: its bytes never change, so caches may keep it for a year. A guide's documents
 # change when a new edition is published: revalidate after five minutes (the ETag makes it cheap).
-FOREVER = "public, max-age=31536000, immutable"
-A_WHILE = "public, max-age=300"
 CACHING = {
     "qr_svg": (FOREVER, "content"),  # ETag: SHA-256 of the bytes
     "qr_png": (FOREVER, "content"),

@@ -26,9 +26,8 @@ from registry.reads.public import PublicReads
 from registry.tables import Department, LifeEvent, LifeEventEdition, ServiceItem
 from registry.vocab import AUDIENCES, OPEN_STATUSES, EditionStatus
 from registry.web.auth import staff_guard
-from registry.web.channels import A_WHILE, FOREVER
 from registry.web.deps import calendar, now
-from registry.web.rendering import cached_response, etag_for, render
+from registry.web.rendering import A_WHILE, FOREVER, cached_response, etag_for, render
 from registry.web.security import allow_inline_styles
 
 _LIST_SPLIT = re.compile(r"[\s,，、;；]+")

@@ -24,6 +24,7 @@ from registry.web.deps import calendar, now
 from registry.web.feed import atom_feed
 from registry.web.params import item_filter
 from registry.web.rendering import cached_response, etag_for, render
+from registry.web.search import topic_counts
 from registry.workdays import day_facts
 
 
@@ -73,6 +74,7 @@ class PublicController(Controller):
             context = {
                 **_home_context(await reads.overview()),
                 "topics": topics,
+                "topic_counts": await topic_counts(reads),
                 "item_types": ITEM_TYPES,
                 "life_events": list((await event_reads.cached(reads)).values()),
             }

@@ -16,6 +16,9 @@ from litestar.enums import MediaType
 from guides.templating import TEMPLATES_DIR
 from registry.reads.public import PublicReads
 
+# How long HTTP caches may keep a response (the one place these are written).
+FOREVER = "public, max-age=31536000, immutable"  # bytes named by their content
+A_WHILE = "public, max-age=300"  # a published document: revalidate after five minutes (ETag)
 HTML = "text/html"  # Litestar adds "; charset=utf-8" to text/*
 
 

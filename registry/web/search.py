@@ -16,7 +16,7 @@ from registry.access import PermissionDenied
 from registry.errors import FieldError, ValidationError
 from registry.inputs import fields_of, read
 from registry.reads.public import PublicReads
-from registry.search import misses, vocabulary
+from registry.search import drafts, misses, names, query, vocabulary
 from registry.search.query import PAGE_SIZE, Results, SearchParams, search
 from registry.tables import Role
 from registry.vocab import ITEM_TYPES
@@ -30,6 +30,21 @@ TITLES = {f.name: f.title for f in fields_of(SearchParams)}
 
 def _is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+LIVE_HEADER = "X-Search-Live"  # sent by the search box's as-you-type requests (templates/search.html)
+
+
+def _is_live(request: Request) -> bool:
+    """An as-you-type request: its query may be half a word, so it is never counted as a miss
+    (a submitted search, a plain GET or a shared address is)."""
+    return _is_htmx(request) and request.headers.get(LIVE_HEADER) == "1"
+
+
+async def _search(reads: PublicReads, params: SearchParams) -> Results:
+    """`search()` with what it needs per change-log head: the vocabulary and the typo names."""
+    vocab = await reads.memo("search-vocabulary", vocabulary.load)
+    return await search(params, vocab, names=await reads.memo("search-names", names.load))
 
 
 async def read_params(request: Request, reads: PublicReads) -> tuple[SearchParams, list[FieldError]]:
@@ -50,6 +65,12 @@ async def read_params(request: Request, reads: PublicReads) -> tuple[SearchParam
     return params, errors
 
 
+async def topic_counts(reads: PublicReads) -> dict[str, str]:
+    """Items per topic (for the topic links), counted once per change-log head."""
+    vocab = await reads.memo("search-vocabulary", vocabulary.load)
+    return await reads.memo("search-topic-counts", lambda: query.topic_counts(vocab))
+
+
 async def _context(reads: PublicReads, params: SearchParams, results: Results | None, errors) -> dict:
     vocab = await reads.memo("search-vocabulary", vocabulary.load)
     return {
@@ -58,6 +79,7 @@ async def _context(reads: PublicReads, params: SearchParams, results: Results | 
         "errors": errors,
         "departments": await reads.department_summaries(),
         "topics": vocab.topics,
+        "topic_counts": await topic_counts(reads),
         "topic": vocab.topic(params.topic) if params.topic else None,
         "item_types": ITEM_TYPES,
         "page_size": PAGE_SIZE,
@@ -88,14 +110,13 @@ class SearchController(Controller):
             return cached_response(request, body, headers=headers, status_code=200 if htmx else 400)
 
         async def page() -> tuple[bytes, bool]:
-            vocab = await reads.memo("search-vocabulary", vocabulary.load)
-            results = await search(params, vocab)
+            results = await _search(reads, params)
             context = await _context(reads, params, results, [])
             context["life_events"] = await matching_events(reads, params)
             return render(request, "search.html", context, block=block), results.found
 
         body, found = await reads.page(("search", params, htmx), page)
-        if params.q and not found and not params.filtered:
+        if params.q and not found and not params.filtered and not _is_live(request):
             await _record_miss(request, params)
         return cached_response(request, body, headers=headers)
 
@@ -113,13 +134,16 @@ class StaffSearchController(Controller):
     @get("/", name="staff_search")
     async def staff_search(self, request: Request, reads: NamedDependency[PublicReads]) -> Template:
         params, errors = await read_params(request, reads)
-        results = None
+        results, open_editions = None, []
         if not errors and (params.q or params.filtered):
-            results = await search(params, await reads.memo("search-vocabulary", vocabulary.load))
+            results = await _search(reads, params)
+        if not errors and params.q and params.page == 1:
+            vocab = await reads.memo("search-vocabulary", vocabulary.load)
+            open_editions = await drafts.open_editions(params.q, request.state.actor, vocab)
         context = await _context(reads, params, results, errors)
         return Template(
             "staff/search.html",
-            context={**context, "actor": request.state.actor},
+            context={**context, "actor": request.state.actor, "open_editions": open_editions},
             status_code=400 if errors else 200,
         )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from registry.search import tokens
-from registry.search.query import edit_distance_within, fts5, highlight, plan, tsquery
+from registry.search.names import NameIndex
+from registry.search.query import fts5, highlight, plan, tsquery
 from registry.search.vocabulary import Vocabulary, normalize, split_means
 
 VOCAB = Vocabulary.build({"驾照": ("机动车驾驶证",), "开个体户": ("个体工商户设立登记",)}, ("怎么", "办理"))
@@ -52,16 +53,48 @@ def test_code_queries():
     assert plan("身份证", VOCAB).code is None
 
 
-@pytest.mark.parametrize(
-    ("query", "name", "distance"),
+NAMES = NameIndex.build(
     [
-        ("结婚登记", "结婚登记（内地居民）", 0),
-        ("结昏登记", "内地居民结婚登记", 1),
-        ("居民身证换领", "居民身份证换领", 1),
+        "结婚登记（内地居民）",
+        "内地居民结婚登记",
+        "居民身份证换领",
+        "居民身份证换领",  # a second item of the same name
+        "居住证申领",
+        "离婚登记",
+        "公司登记",
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("结昏登记", {"结婚登记（内地居民）", "内地居民结婚登记"}),  # a wrong character
+        ("居民身证换领", {"居民身份证换领"}),  # a missing character
+        ("居民身份份证换领", {"居民身份证换领"}),  # a character too many
+        ("居住正申领", {"居住证申领"}),
+        ("结婚登", {"结婚登记（内地居民）", "内地居民结婚登记", "离婚登记"}),  # 离婚登: one edit
+        ("居X证", set()),  # not Chinese: too short once dropped
+        ("身份登记", set()),  # two edits from anything
     ],
 )
-def test_edit_distance_to_part_of_a_name(query, name, distance):
-    assert edit_distance_within(query, name) == distance
+def test_names_one_edit_away(typed, expected):
+    assert set(NAMES.close(typed)) == expected
+
+
+def test_names_closest_first():
+    index = NameIndex.build(["婚姻登记", "结婚登记", "结婚登记补发证明"])
+    # contained as typed, shortest first, before names one edit away
+    assert index.close("结婚登记") == ["结婚登记", "结婚登记补发证明"]
+    assert index.close("结昏登记") == ["结婚登记", "结婚登记补发证明"]
+    assert index.close("婚姻登") == ["婚姻登记", "结婚登记", "结婚登记补发证明"]  # 婚登 is one edit
+    assert index.close("离昏登记") == []
+
+
+def test_names_scale_by_distinct_names():
+    index = NameIndex.build([f"居民身份证换领{i % 3}" for i in range(3000)])
+    assert len(index.keys) == 1  # Chinese characters only: the digits are not part of the key
+    assert len(index.close("居民身证换领")) == 3  # …but every name it stands for is returned
 
 
 def test_highlighting_escapes_first():
