@@ -39,6 +39,7 @@ from registry.web.api import ApiController
 from registry.web.auth import AuthController, csrf_config
 from registry.web.channels import ChannelController, NoticeController
 from registry.web.errors import domain_error_handler, http_exception_handler, internal_error_handler
+from registry.web.files import FileController
 from registry.web.metrics import MetricsController
 from registry.web.openapi import JsonSchemaPlugin, SwaggerPage
 from registry.web.params import check_request_input
@@ -179,6 +180,7 @@ def create_app(
             StaffSearchController,
             ApiController,
             ChannelController,
+            FileController,
             NoticeController,
             StaffApiController,
             AuthController,

@@ -170,9 +170,12 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column(
         "事项类型", "item_type", "text", 12, "、".join(ITEM_TYPES) + " 之一", "行政许可", choices=ITEM_TYPES
     ),
-    *(_content_column(f) for f in CONTENT_FIELDS if f.name != "materials"),
+    # Attachments are files: uploaded on the staff form (a cell cannot carry them).
+    *(_content_column(f) for f in CONTENT_FIELDS if f.name != "materials" and f.kind != "file"),
 )
-MATERIAL_USE_FIELDS = tuple(f for f in fields_of(MaterialUse) if f.name != "material")  # its terms
+MATERIAL_USE_FIELDS = tuple(  # its terms (files are uploaded on the staff form)
+    f for f in fields_of(MaterialUse) if f.name != "material" and f.kind != "file"
+)
 
 
 def _material_column(f: FieldSpec) -> Column:

@@ -6,6 +6,7 @@ from piccolo.columns import (
     JSON,
     BigInt,
     Boolean,
+    Bytea,
     Date,
     ForeignKey,
     Integer,
@@ -298,6 +299,17 @@ class SearchMiss(Table):
     last_seen = Timestamptz()
 
 
+class StoredFile(Table, tablename="attachment"):
+    """An attachment's bytes (空白表格, 示例样表, 结果样本), once per SHA-256: editions refer to it
+    by hash, any number of app servers serve it. Rows are only ever inserted (if absent)."""
+
+    sha256 = Varchar(length=64, primary_key=True)
+    content = Bytea()
+    media_type = Varchar(length=100)
+    size = Integer()
+    created_at = Timestamptz()
+
+
 TABLES: tuple[type[Table], ...] = (
     User,
     UserDepartment,
@@ -320,4 +332,5 @@ TABLES: tuple[type[Table], ...] = (
     SearchSynonym,
     SearchTopic,
     SearchMiss,
+    StoredFile,
 )

@@ -1,0 +1,108 @@
+"""Attachments through the staff form (both databases): an upload becomes part of the draft by
+its hash, the bytes are served as uploaded with safe headers, and a bad file changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from registry.editions import store
+from registry.tables import Edition, StoredFile
+from tests.integration.test_staff_pages import CODE, form_values, login, people, soup  # noqa: F401
+from tests.unit.test_attachments import PDF, docx
+
+pytestmark = pytest.mark.usefixtures("people")  # an editor li of SGSJ, a reviewer zhao
+
+FORM = f"/staff/items/{CODE}"
+
+
+async def _draft_content():
+    item = await store.item_row(CODE)
+    draft = await store.open_edition(item["id"])
+    return store.content_of(draft) if draft else None
+
+
+async def _save(client, files, **changes):
+    page = await client.get(FORM)
+    kept = {k: v for k, v in form_values(page).items() if not k.endswith("-upload")}  # file inputs
+    data = {**kept, **changes}
+    return await client.post(FORM, data=data, files=files, follow_redirects=False)
+
+
+async def test_an_upload_makes_a_draft_with_its_hash_and_is_served_as_uploaded(small_client):
+    assert (await login(small_client, "li")).status_code in (302, 303)
+    form = docx()
+    saved = await _save(
+        small_client,
+        {
+            "result_sample-upload": ("营业执照（样本）.pdf", PDF, "application/octet-stream"),
+            "materials-0-blank_form-upload": ("申请书.pdf", form, "application/pdf"),  # a misnamed DOCX
+        },
+    )
+    assert saved.status_code in (302, 303), saved.text[:3000]
+    content = await _draft_content()
+    assert content.result_sample.sha256 == hashlib.sha256(PDF).hexdigest()
+    assert (content.result_sample.name, content.result_sample.size) == ("营业执照（样本）.pdf", len(PDF))
+    blank = content.materials[0].blank_form
+    assert (blank.name, blank.sha256) == ("申请书.docx", hashlib.sha256(form).hexdigest())
+    assert await StoredFile.count() == 2
+
+    served = await small_client.get(f"/files/{blank.sha256}/{blank.name}")
+    assert served.status_code == 200
+    assert served.content == form
+    assert served.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert "immutable" in served.headers["cache-control"]
+    assert served.headers["content-disposition"] == (
+        "attachment; filename=\"file.docx\"; filename*=UTF-8''%E7%94%B3%E8%AF%B7%E4%B9%A6.docx"
+    )
+    pdf = await small_client.get(f"/files/{content.result_sample.sha256}")
+    assert pdf.content == PDF and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("inline;")
+    assert (await small_client.get("/files/" + "0" * 64)).status_code == 404
+    assert (await small_client.get("/files/not-a-hash")).status_code == 404
+
+    # Saved again without choosing files, the draft keeps them; the same bytes cost nothing.
+    page = await small_client.get(FORM)
+    assert soup(page).select_one(f'a[href^="/files/{blank.sha256}/"]') is not None
+    again = await _save(small_client, {"materials-1-sample-upload": ("样表.pdf", PDF, "application/pdf")})
+    assert again.status_code in (302, 303), again.text[:3000]
+    content = await _draft_content()
+    assert content.materials[0].blank_form == blank
+    assert content.materials[1].sample.sha256 == content.result_sample.sha256
+    assert await StoredFile.count() == 2
+
+    removed = await _save(small_client, {}, **{"materials-0-blank_form-remove": "true"})
+    assert removed.status_code in (302, 303)
+    assert (await _draft_content()).materials[0].blank_form is None
+
+
+async def test_a_bad_upload_is_a_chinese_field_error_and_changes_nothing(small_client):
+    assert (await login(small_client, "li")).status_code in (302, 303)
+    before = await Edition.count()
+    refused = await _save(
+        small_client,
+        {
+            "result_sample-upload": ("样本.pdf", b"MZ\x90\x00 a program", "application/pdf"),
+            "materials-0-sample-upload": ("样表.pdf", PDF, "application/pdf"),
+        },
+        summary="改过的概述",
+    )
+    assert refused.status_code == 400
+    errors = " ".join(e.get_text() for e in soup(refused).select(".field-error"))
+    assert "不支持的文件类型" in errors and "请重新选择" in errors
+    assert await Edition.count() == before
+    assert await _draft_content() is None
+    assert await StoredFile.count() == 0  # not even the good file of the refused form
+
+
+async def test_a_draft_cannot_name_a_file_that_is_not_stored(small_client):
+    assert (await login(small_client, "li")).status_code in (302, 303)
+    fake = '{"name":"x.pdf","sha256":"' + "a" * 64 + '","media_type":"application/pdf","size":10}'
+    refused = await _save(small_client, {}, result_sample=fake)
+    assert refused.status_code == 400
+    assert "附件文件不存在" in refused.text
+    assert await _draft_content() is None
