@@ -577,6 +577,43 @@ def added_later(cls: type) -> dict[str, Any]:
     return found
 
 
+@cache
+def _titles(cls: type) -> dict[str, str]:
+    return {
+        f.name: (
+            (f.type.extra_json_schema or {}).get("title", f.name)
+            if isinstance(f.type, msgspec.inspect.Metadata)
+            else f.name
+        )
+        for f in msgspec.inspect.type_info(cls).fields
+    }
+
+
+def field_title(struct: Any, name: str) -> str:
+    """A field's declared label (空白表格, 结果样本 …), for templates."""
+    return _titles(struct if isinstance(struct, type) else type(struct))[name]
+
+
+def declared_facts(struct: Any, *, skip: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
+    """(name, label, text) of a record's fields added after schema 1 that hold plain values (a
+    text, a choice, a list of choices) other than their default, in declaration order: the
+    national implementation-list elements as Markdown and JSON-LD show them, from the one
+    declaration (records, files and numbers have their own places)."""
+    found = []
+    for f in msgspec.inspect.type_info(type(struct)).fields:
+        t = f.type
+        if f.name in skip or not (isinstance(t, msgspec.inspect.Metadata) and (t.extra or {}).get("since")):
+            continue
+        value = getattr(struct, f.name)
+        if value == f.default:
+            continue
+        if isinstance(value, str):
+            found.append((f.name, _titles(type(struct))[f.name], value))
+        elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+            found.append((f.name, _titles(type(struct))[f.name], "、".join(value)))
+    return found
+
+
 def _canonical_builtins(value: Any) -> Any:
     """Builtins of a value, leaving out every field added after schema 1 (at any depth) while it
     holds its default; otherwise exactly `msgspec.to_builtins`."""
