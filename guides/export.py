@@ -9,6 +9,7 @@ Pure: give it (Guide, fingerprint) pairs and departments, get files. Layout of t
     g/{code}/qr.svg, qr.png       the QR code of {public URL}/g/{code}
     g/{code}/guide.json           the canonical JSON (its SHA-256 is the fingerprint)
     g/{code}/guide.md             Markdown
+    files/{sha256}/{name}         attachments (空白表格, 示例样表, 结果样本), once per hash
     sitemap.xml                   absolute URLs under the public URL
     static/…                      CSS and vendored assets
 
@@ -23,14 +24,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment
 
 from guides.channels import CHANNELS, render
-from guides.snapshot import DepartmentRef, Guide
+from guides.snapshot import DepartmentRef, Guide, attachments_in, safe_file_name
 from guides.templating import make_environment
 from guides.urls import StaticUrls, Urls
 
@@ -100,8 +101,10 @@ def plan(
     urls: Urls,
     env: Environment,
     static_dir: Path = STATIC_DIR,
+    attachments: Mapping[str, bytes] | None = None,
 ) -> list[tuple[str, Callable[[], bytes]]]:
-    """Every file of the site, as (relative path, a function that makes its bytes)."""
+    """Every file of the site, as (relative path, a function that makes its bytes).
+    `attachments` holds the bytes of the guides' files by SHA-256."""
     site = StaticUrls(urls.public_url)
     pages = department_pages(guides, departments)
     files: list[tuple[str, Callable[[], bytes]]] = []
@@ -141,11 +144,27 @@ def plan(
                     ),
                 )
             )
+    files.extend(_attachment_files(guides, attachments or {}))
     base = urls.public_url.rstrip("/")
     files.append(("sitemap.xml", page("guides/sitemap.xml", 0, base=base, pages=pages, guides=guides)))
     for path in sorted(p for p in static_dir.rglob("*") if p.is_file()):
         files.append((f"static/{path.relative_to(static_dir).as_posix()}", path.read_bytes))
     return files
+
+
+def _attachment_files(
+    guides: Sequence[tuple[Guide, str]], attachments: Mapping[str, bytes]
+) -> list[tuple[str, Callable[[], bytes]]]:
+    """files/{sha256}/{name} for every attachment of the guides (the address StaticUrls links)."""
+    found: dict[str, Callable[[], bytes]] = {}
+    for guide, _fingerprint in guides:
+        for _path, a in attachments_in(guide):
+            if a.sha256 not in attachments:
+                raise ValueError(f"the file {a.sha256} of {guide.code} is missing")
+            if safe_file_name(a.name, a.media_type) != a.name or len(a.sha256) != 64:
+                raise ValueError(f"the file name {a.name!r} of {guide.code} cannot be used")
+            found[f"files/{_safe(a.sha256, 'file hash')}/{a.name}"] = lambda h=a.sha256: attachments[h]
+    return sorted(found.items())
 
 
 def _write_if_changed(target: Path, data: bytes) -> bool:
@@ -190,10 +209,12 @@ def export(
     progress: Progress | None = None,
     env: Environment | None = None,
     static_dir: Path = STATIC_DIR,
+    attachments: Mapping[str, bytes] | None = None,
 ) -> ExportReport:
-    """Write the static site of `guides` into `out_dir`; rewrite only files whose bytes changed."""
+    """Write the static site of `guides` into `out_dir`; rewrite only files whose bytes changed.
+    `attachments`: the bytes of every file the guides name, by SHA-256."""
     env = env or make_environment()
-    files = plan(guides, departments, urls, env, static_dir)
+    files = plan(guides, departments, urls, env, static_dir, attachments)
     names = [name for name, _make in files]
     if len(set(names)) != len(names):
         raise ValueError("two guides or departments share a code")

@@ -110,6 +110,16 @@ async def known(hashes: set[str]) -> dict[str, dict[str, Any]]:
     return {r["sha256"]: r for r in rows}
 
 
+async def contents(hashes: set[str]) -> dict[str, bytes]:
+    """The bytes of the stored files among `hashes` (the static export writes them)."""
+    if not hashes:
+        return {}
+    rows = await StoredFile.select(StoredFile.sha256, StoredFile.content).where(
+        StoredFile.sha256.is_in(sorted(hashes))
+    )
+    return {r["sha256"]: bytes(r["content"]) for r in rows}
+
+
 async def reference_errors(content: Any) -> list[FieldError]:
     """Every attachment of an edition's content must name a stored file, with its type and size
     (the API and a tampered form could name any hash)."""
@@ -118,7 +128,11 @@ async def reference_errors(content: Any) -> list[FieldError]:
     errors = []
     for path, a in found:
         row = stored.get(a.sha256)
-        if row is None:
+        if a.name != safe_file_name(a.name, a.media_type):
+            errors.append(
+                FieldError(f"{path}.name", _("文件名应为“{n}”", n=safe_file_name(a.name, a.media_type)))
+            )
+        elif row is None:
             errors.append(FieldError(path, _("附件文件不存在，请重新上传")))
         elif (row["media_type"], row["size"]) != (a.media_type, a.size):
             errors.append(FieldError(path, _("附件的类型或大小与已存文件不符")))

@@ -12,7 +12,9 @@ from typing import TextIO
 from guides import DepartmentRef, Guide
 from guides.export import ExportReport, Progress, export
 from guides.i18n import _
+from guides.snapshot import attachments_in
 from guides.urls import Urls
+from registry import attachments
 from registry.settings import PROJECT_ROOT, Settings
 from registry.tables import Department, Edition
 
@@ -45,6 +47,7 @@ async def export_site(out_dir: Path, settings: Settings, progress: Progress | No
     """Load every published guide and write the static site into `out_dir` (tables must be bound)."""
     guides = await published_guides()
     units = await departments()
+    files = await attachments.contents({a.sha256 for g, _fp in guides for _path, a in attachments_in(g)})
     # Rendering and writing files is blocking work: keep it off the event loop.
     return await asyncio.to_thread(
         export,
@@ -53,6 +56,7 @@ async def export_site(out_dir: Path, settings: Settings, progress: Progress | No
         out_dir,
         Urls(settings.base_url, map_template=settings.map_url),
         progress=progress,
+        attachments=files,
     )
 
 

@@ -4,12 +4,15 @@ its hash, the bytes are served as uploaded with safe headers, and a bad file cha
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import unquote
 
 import pytest
+from bs4 import BeautifulSoup
 
 from registry.editions import store
+from registry.exporting import export_site
 from registry.tables import Edition, StoredFile
-from tests.integration.test_staff_pages import CODE, form_values, login, people, soup  # noqa: F401
+from tests.integration.test_staff_pages import CODE, csrf, form_values, login, people, soup  # noqa: F401
 from tests.unit.test_attachments import PDF, docx
 
 pytestmark = pytest.mark.usefixtures("people")  # an editor li of SGSJ, a reviewer zhao
@@ -106,3 +109,41 @@ async def test_a_draft_cannot_name_a_file_that_is_not_stored(small_client):
     assert refused.status_code == 400
     assert "附件文件不存在" in refused.text
     assert await _draft_content() is None
+
+
+async def test_a_published_file_is_on_the_guide_and_in_the_static_export(small_client, small_db, tmp_path):
+    assert (await login(small_client, "li")).status_code in (302, 303)
+    saved = await _save(
+        small_client, {"materials-0-blank_form-upload": ("申请书.pdf", PDF, "application/pdf")}
+    )
+    assert saved.status_code in (302, 303)
+    page = await small_client.get(FORM)
+    await small_client.post(
+        f"{FORM}/submit",
+        data={"_csrf_token": csrf(page), "change_note": "增加空白表格", "effective_at": ""},
+    )
+    await small_client.post("/logout", data={"_csrf_token": csrf(page)})
+    await login(small_client, "zhao")
+    review = await small_client.get(f"/staff/review/{CODE}")
+    diff = " ".join(li.get_text(" ", strip=True) for li in soup(review).select(".diff-list li"))
+    assert "空白表格：（无） → 《申请书.pdf》" in diff
+    approved = await small_client.post(
+        f"/staff/review/{CODE}/approve",
+        data={"_csrf_token": csrf(review), "effective_at": ""},
+        follow_redirects=False,
+    )
+    assert approved.status_code in (302, 303)
+
+    guide = soup(await small_client.get(f"/g/{CODE}"))
+    (link,) = guide.select("a.file-link")
+    assert (await small_client.get(link["href"])).content == PDF
+    published = (await small_client.get(f"/g/{CODE}/guide.json")).json()
+    assert published["materials"][0]["blank_form"]["sha256"] == hashlib.sha256(PDF).hexdigest()
+
+    out = tmp_path / "site"
+    await export_site(out, small_db.settings)
+    page = BeautifulSoup((out / "g" / CODE / "index.html").read_text(encoding="utf-8"), "html.parser")
+    (exported,) = page.select("a.file-link")
+    target = (out / "g" / CODE / unquote(exported["href"])).resolve()
+    assert target == (out / "files" / hashlib.sha256(PDF).hexdigest() / "申请书.pdf").resolve()
+    assert target.read_bytes() == PDF
