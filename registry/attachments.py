@@ -13,12 +13,27 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
+import rtoml
+
 from guides.i18n import _
-from guides.snapshot import ATTACHMENT_MAX_BYTES, DOCX, XLSX, Attachment, attachments_in, safe_file_name
+from guides.snapshot import (
+    ATTACHMENT_MAX_BYTES,
+    DOCX,
+    XLSX,
+    Attachment,
+    GuideContent,
+    MaterialTerms,
+    attachments_in,
+    field_title,
+    safe_file_name,
+)
 from registry.errors import FieldError
 from registry.inputs import Invalid
 from registry.tables import StoredFile
@@ -148,3 +163,97 @@ def content_disposition(name: str, media_type: str) -> str:
         ascii_name = "file" + ascii_name
     kind = "attachment" if media_type in _OFFICE_MAIN else "inline"
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(safe, safe='')}"
+
+
+# ---- seed files (seeds/files/, referred to by file name) ------------------------------------
+
+
+class SeedFiles:
+    """The files seed data refers to by name: `seeds/attachments.toml` gives a catalogue
+    material its blank form and sample for every item that asks for it; an item may also name a
+    file itself (`blank_form = "x.pdf"` in a material entry, `result_sample = "y.pdf"`). Every
+    file is checked like an upload; `files` holds the bytes to store, by SHA-256."""
+
+    ROLES = ("blank_form", "sample")
+
+    def __init__(self, root: Path, material_names: dict[str, str]) -> None:
+        self.root = root
+        self.names = material_names
+        self.files: dict[str, bytes] = {}
+        self.problems: list[tuple[str, str, str, str]] = []
+        self._records: dict[str, dict[str, Any]] = {}
+        self.by_material: dict[str, dict[str, str]] = {}
+        listing = root / "attachments.toml"
+        if listing.is_file():
+            self._read_listing(listing)
+
+    def _read_listing(self, listing: Path) -> None:
+        label = listing.name
+        try:
+            data = rtoml.loads(listing.read_text(encoding="utf-8"))
+        except (rtoml.TomlParsingError, UnicodeDecodeError) as exc:
+            self.problems.append((label, "-", "-", _("不是有效的 TOML：{e}", e=exc)))
+            return
+        for i, entry in enumerate(data.get("attachment", []), start=1):
+            where = (label, f"attachment #{i}")
+            code = entry.get("material") if isinstance(entry, dict) else None
+            if code not in self.names:
+                self.problems.append((*where, "material", _("材料目录中没有“{v}”", v=code)))
+                continue
+            unknown = set(entry) - {"material", *self.ROLES}
+            for key in sorted(unknown):
+                self.problems.append((*where, key, _("未知字段")))
+            self.by_material[code] = {r: entry[r] for r in self.ROLES if isinstance(entry.get(r), str)}
+
+    def record(
+        self, file_name: str, display: str, where: tuple[str, str], field: str
+    ) -> dict[str, Any] | None:
+        """The attachment record of seeds/files/{file_name}, shown as `display`."""
+        key = f"{file_name}\n{display}"
+        if key in self._records:
+            return self._records[key]
+        path = self.root / "files" / file_name
+        if "/" in file_name or "\\" in file_name or not path.is_file():
+            self.problems.append((*where, field, _("找不到文件 files/{f}", f=file_name)))
+            return None
+        data = path.read_bytes()
+        try:
+            media_type = sniff(data)
+        except Invalid as exc:
+            self.problems.append((*where, field, f"files/{file_name}：{exc.message}"))
+            return None
+        record = describe(display, data)
+        self.files[record.sha256] = data
+        self._records[key] = msgspec.to_builtins(record)
+        assert record.media_type == media_type
+        return self._records[key]
+
+    def apply(self, data: Mapping[str, Any], where: tuple[str, str]) -> Mapping[str, Any]:
+        """An item's seed mapping with file names turned into attachment records (a copy when
+        anything changes; bad names become problems)."""
+        materials = data.get("materials")
+        changed: dict[str, Any] = {}
+        if isinstance(data.get("result_sample"), str):
+            name = data.get("result") or data.get("name") or "结果"
+            changed["result_sample"] = self.record(
+                data["result_sample"],
+                f"{name}（{field_title(GuideContent, 'result_sample')}）",
+                where,
+                "result_sample",
+            )
+        if isinstance(materials, list):
+            entries = []
+            for i, entry in enumerate(materials):
+                if not isinstance(entry, dict) or entry.get("material") not in self.names:
+                    entries.append(entry)
+                    continue
+                code = entry["material"]
+                new = dict(entry)
+                for role in self.ROLES:
+                    file_name = entry.get(role, self.by_material.get(code, {}).get(role))
+                    if isinstance(file_name, str):
+                        display = f"{self.names[code]}（{field_title(MaterialTerms, role)}）"
+                        new[role] = self.record(file_name, display, where, f"materials[{i}].{role}")
+                entries.append({k: v for k, v in new.items() if v is not None})
+            changed["materials"] = entries
+        return {**data, **changed} if changed else data

@@ -22,6 +22,7 @@ from msgspec import Struct
 from guides import DepartmentRef, Guide
 from guides.i18n import _
 from guides.snapshot import F
+from registry import attachments
 from registry.db import write_transaction
 from registry.editions import store
 from registry.editions.publication import NewSeed, publish_new_seeds, publish_seed
@@ -132,6 +133,7 @@ class SeedBundle:
     targets: list[SeedTarget] = field(default_factory=list)
     synonyms: vocabulary.SynonymFile = field(default_factory=vocabulary.SynonymFile)
     topics: vocabulary.TopicFile = field(default_factory=vocabulary.TopicFile)
+    files: dict[str, bytes] = field(default_factory=dict)  # attachments' bytes by SHA-256
 
 
 @dataclass
@@ -293,9 +295,11 @@ def read_seeds(root: Path) -> SeedBundle:
             _unique(doc_codes, document.code, where, "code", problems)
             bundle.documents.append(document)
 
+    seed_files = attachments.SeedFiles(root, {m.code: m.name for m in bundle.materials})
     item_codes: dict[str, str] = {}
     for file, entry, data in _entries(root, "items", "item", problems):
         where = (file, entry)
+        data = seed_files.apply(data, where)  # files named in seeds/ → attachment records
         code = data.get("code")
         if (message := item_code_error(code)) is not None:
             problems.append(Problem(*where, "code", message))
@@ -335,6 +339,8 @@ def read_seeds(root: Path) -> SeedBundle:
                 )
         bundle.items.append(SeedItem.of(code, department, item_type, content, file))
 
+    problems.extend(Problem(*p) for p in seed_files.problems)
+    bundle.files = seed_files.files
     seen_targets: dict[str, str] = {}
     for file, entry, data in _entries(root, "targets", "target", problems):
         where = (file, entry)
@@ -432,6 +438,8 @@ async def apply_seeds(
             "materials",
         )
         await _upsert_targets(bundle.targets, report)
+        for data in bundle.files.values():  # insert-if-absent: a second run stores nothing
+            await attachments.store(data, now=now)
         synonyms = await vocabulary.apply_seed(bundle.synonyms, bundle.topics, now)
         if synonyms["created"]:
             report.created["synonyms"] = synonyms["created"]

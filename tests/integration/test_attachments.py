@@ -4,18 +4,21 @@ its hash, the bytes are served as uploaded with safe headers, and a bad file cha
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import unquote
+from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pytest
+import rtoml
 from bs4 import BeautifulSoup
 
 from registry.editions import store
 from registry.exporting import export_site
+from registry.seeding import load_seeds
 from registry.tables import Edition, StoredFile
 from tests.integration.test_staff_pages import CODE, csrf, form_values, login, people, soup  # noqa: F401
 from tests.unit.test_attachments import PDF, docx
 
-pytestmark = pytest.mark.usefixtures("people")  # an editor li of SGSJ, a reviewer zhao
+EDITORS = pytest.mark.usefixtures("people")  # an editor li of SGSJ, a reviewer zhao
 
 FORM = f"/staff/items/{CODE}"
 
@@ -33,6 +36,7 @@ async def _save(client, files, **changes):
     return await client.post(FORM, data=data, files=files, follow_redirects=False)
 
 
+@EDITORS
 async def test_an_upload_makes_a_draft_with_its_hash_and_is_served_as_uploaded(small_client):
     assert (await login(small_client, "li")).status_code in (302, 303)
     form = docx()
@@ -83,6 +87,7 @@ async def test_an_upload_makes_a_draft_with_its_hash_and_is_served_as_uploaded(s
     assert (await _draft_content()).materials[0].blank_form is None
 
 
+@EDITORS
 async def test_a_bad_upload_is_a_chinese_field_error_and_changes_nothing(small_client):
     assert (await login(small_client, "li")).status_code in (302, 303)
     before = await Edition.count()
@@ -102,6 +107,7 @@ async def test_a_bad_upload_is_a_chinese_field_error_and_changes_nothing(small_c
     assert await StoredFile.count() == 0  # not even the good file of the refused form
 
 
+@EDITORS
 async def test_a_draft_cannot_name_a_file_that_is_not_stored(small_client):
     assert (await login(small_client, "li")).status_code in (302, 303)
     fake = '{"name":"x.pdf","sha256":"' + "a" * 64 + '","media_type":"application/pdf","size":10}'
@@ -111,6 +117,7 @@ async def test_a_draft_cannot_name_a_file_that_is_not_stored(small_client):
     assert await _draft_content() is None
 
 
+@EDITORS
 async def test_a_published_file_is_on_the_guide_and_in_the_static_export(small_client, small_db, tmp_path):
     assert (await login(small_client, "li")).status_code in (302, 303)
     saved = await _save(
@@ -147,3 +154,19 @@ async def test_a_published_file_is_on_the_guide_and_in_the_static_export(small_c
     target = (out / "g" / CODE / unquote(exported["href"])).resolve()
     assert target == (out / "files" / hashlib.sha256(PDF).hexdigest() / "申请书.pdf").resolve()
     assert target.read_bytes() == PDF
+
+
+@pytest.mark.slow
+async def test_seeded_application_forms_have_a_blank_form_and_a_sample(client, seeded_db):
+    seeds = Path(__file__).parent.parent.parent / "seeds"
+    listed = rtoml.loads((seeds / "attachments.toml").read_text(encoding="utf-8"))["attachment"]
+    assert await StoredFile.count() == 2 * len(listed) >= 100
+    item = await store.item_row("650100-SGSJ-001")
+    guide = await store.current_guide(item["id"])
+    blank = next(m.blank_form for m in guide.materials if m.blank_form)
+    assert blank.name.endswith("（空白表格）.pdf") and blank.media_type == "application/pdf"
+    served = await client.get(f"/files/{blank.sha256}/{quote(blank.name)}")
+    assert hashlib.sha256(served.content).hexdigest() == blank.sha256
+    assert served.content.startswith(b"%PDF-")
+    report = await load_seeds(seeds)  # a second run changes nothing and stores no file twice
+    assert not report.changed and await StoredFile.count() == 2 * len(listed)

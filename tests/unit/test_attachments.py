@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 
@@ -112,3 +113,32 @@ def test_content_disposition_follows_rfc_6266():
         "attachment; filename=\"file.docx\"; filename*=UTF-8''%E7%94%B3%E8%AF%B7%E8%A1%A8.docx"
     )
     assert content_disposition('x"; evil.pdf', "application/pdf").startswith('inline; filename="x evil.pdf"')
+
+
+def test_seed_files_are_checked_like_uploads(tmp_path):
+    from registry.attachments import SeedFiles
+
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "form.pdf").write_bytes(PDF)
+    (tmp_path / "files" / "fake.pdf").write_bytes(b"MZ\x90\x00 program")
+    (tmp_path / "attachments.toml").write_text(
+        '[[attachment]]\nmaterial = "form"\nblank_form = "form.pdf"\nsample = "missing.pdf"\n'
+        '[[attachment]]\nmaterial = "nothing"\nblank_form = "form.pdf"\n',
+        encoding="utf-8",
+    )
+    files = SeedFiles(tmp_path, {"form": "开业申请表", "id-card": "居民身份证"})
+    item = {
+        "name": "开业登记",
+        "result_sample": "fake.pdf",
+        "materials": [{"material": "form"}, {"material": "id-card"}],
+    }
+    applied = files.apply(item, ("items/X.toml", "item X"))
+    assert applied["materials"][0]["blank_form"]["name"] == "开业申请表（空白表格）.pdf"
+    assert "blank_form" not in applied["materials"][1] and item["materials"][0] == {"material": "form"}
+    assert list(files.files) == [hashlib.sha256(PDF).hexdigest()]
+    problems = {(p[2], p[3].split("：")[0]) for p in files.problems}
+    assert problems == {
+        ("material", "材料目录中没有“nothing”"),
+        ("materials[0].sample", "找不到文件 files/missing.pdf"),
+        ("result_sample", "files/fake.pdf"),
+    }
