@@ -234,6 +234,14 @@ class Step(Struct, frozen=True, forbid_unknown_fields=True):
     when: When = ""
 
 
+class Condition(Struct, frozen=True, forbid_unknown_fields=True):
+    """A 受理条件 that applies only to some answers of 情形引导 (the general ones stay in the
+    `conditions` text)."""
+
+    text: Annotated[str, F("条件", min_length=1, max_length=1000)]
+    when: When = ""
+
+
 class Fee(Struct, frozen=True, forbid_unknown_fields=True):
     name: Annotated[str, F("收费项目", min_length=1, max_length=200)]
     amount: Annotated[str, F("金额", min_length=1, max_length=200)]
@@ -343,6 +351,17 @@ class GuideContent(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
             width=40,
         ),
     ] = ""
+    situational_conditions: Annotated[
+        tuple[Condition, ...],
+        F(
+            "视情形的受理条件",
+            max_length=30,
+            since=2,
+            help="只对部分申请人适用的受理条件，每行一条：“条件｜适用情形”",
+            example="受托人应为完全民事行为能力人｜agent=agent",
+            width=40,
+        ),
+    ] = ()
     steps: Annotated[
         tuple[Step, ...],
         F("办理流程", max_length=50, help="每行一步", example="受理｜窗口工作人员｜即时", width=40),
