@@ -149,10 +149,10 @@ class StaffController(Controller):
                 await commands.save_draft(actor, code, content, base_lock_version=lock, now=moment)
         except ValidationError as exc:
             errors = {**{e.field: e.message for e in exc.errors}, **upload_errors}
-            if uploads or upload_errors:
-                errors["_files"] = _("未保存：请重新选择要上传的文件。")
             # The form shows the files it had: a file chosen now was not kept.
-            context = await _edit_context(request, code, actor, values=form_to_mapping(form), errors=errors)
+            context = await _edit_context(
+                request, code, actor, values=form_to_mapping(form), errors=errors, files_lost=bool(uploads)
+            )
             return Template("staff/edit.html", context=context, status_code=400)
         except commands.ConflictError as exc:
             theirs = await store.edition_content(exc.current["id"])
