@@ -35,7 +35,7 @@ from guides.snapshot import (
     safe_file_name,
 )
 from registry.errors import FieldError
-from registry.inputs import Invalid
+from registry.inputs import Invalid, fields_of
 from registry.tables import StoredFile
 
 # The main part a package's [Content_Types].xml must declare for each accepted Office type.
@@ -154,6 +154,30 @@ async def reference_errors(content: Any) -> list[FieldError]:
     return errors
 
 
+MATERIAL_FILES = tuple(f.name for f in fields_of(MaterialTerms) if f.kind == "file")  # blank_form, sample
+ITEM_FILES = tuple(f.name for f in fields_of(GuideContent) if f.kind == "file")  # result_sample
+
+
+def keep_files(content: Any, base: Any) -> Any:
+    """`content` with `base`'s attachments wherever it has none: for channels that cannot carry
+    files (a spreadsheet row), so importing a sheet never drops an item's forms."""
+    old = {m.material: m for m in base.materials}
+    materials = []
+    for m in content.materials:
+        before = old.get(m.material)
+        kept = {
+            role: getattr(before, role)
+            for role in MATERIAL_FILES
+            if before is not None and getattr(m, role) is None and getattr(before, role) is not None
+        }
+        materials.append(msgspec.structs.replace(m, **kept) if kept else m)
+    changes: dict[str, Any] = {"materials": tuple(materials)}
+    for role in ITEM_FILES:
+        if getattr(content, role) is None and getattr(base, role) is not None:
+            changes[role] = getattr(base, role)
+    return msgspec.structs.replace(content, **changes)
+
+
 def content_disposition(name: str, media_type: str) -> str:
     """RFC 6266: an ASCII fallback and the UTF-8 name; Office files download, PDF and images
     open in the browser."""
@@ -174,7 +198,7 @@ class SeedFiles:
     file itself (`blank_form = "x.pdf"` in a material entry, `result_sample = "y.pdf"`). Every
     file is checked like an upload; `files` holds the bytes to store, by SHA-256."""
 
-    ROLES = ("blank_form", "sample")
+    ROLES = MATERIAL_FILES
 
     def __init__(self, root: Path, material_names: dict[str, str]) -> None:
         self.root = root
