@@ -4,6 +4,8 @@ its hash, the bytes are served as uploaded with safe headers, and a bad file cha
 from __future__ import annotations
 
 import hashlib
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -21,6 +23,7 @@ from tests.unit.test_attachments import PDF, docx
 EDITORS = pytest.mark.usefixtures("people")  # an editor li of SGSJ, a reviewer zhao
 
 FORM = f"/staff/items/{CODE}"
+SEEDED = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 
 
 async def _draft_content():
@@ -170,3 +173,32 @@ async def test_seeded_application_forms_have_a_blank_form_and_a_sample(client, s
     assert served.content.startswith(b"%PDF-")
     report = await load_seeds(seeds)  # a second run changes nothing and stores no file twice
     assert not report.changed and await StoredFile.count() == 2 * len(listed)
+
+
+@pytest.mark.slow
+async def test_a_registry_seeded_before_the_forms_gets_them_as_new_editions(db, tmp_path):
+    seeds = Path(__file__).parent.parent.parent / "seeds"
+    before_forms = tmp_path / "seeds"
+    shutil.copytree(seeds, before_forms, ignore=shutil.ignore_patterns("attachments.toml", "files"))
+    await load_seeds(before_forms, now=SEEDED)
+    first = {r["item.code"]: r["fingerprint"] for r in await _current_editions()}
+
+    told = await load_seeds(seeds, now=SEEDED)  # without --update: reported, nothing published
+    assert (
+        len(told.differs) == 88
+        and {r["item.code"]: r["fingerprint"] for r in await _current_editions()} == first
+    )
+
+    updated = await load_seeds(seeds, now=SEEDED, update=True)
+    assert updated.updated["items"] == 88
+    now = {r["item.code"]: (r["version"], r["fingerprint"]) for r in await _current_editions()}
+    assert sum(v == 2 for v, _fp in now.values()) == 88
+    assert all(fp != first[code] for code, (v, fp) in now.items() if v == 2)
+    kept = await Edition.select(Edition.fingerprint).where(Edition.version == 1)
+    assert {r["fingerprint"] for r in kept} == set(first.values())  # history keeps the first editions
+
+
+async def _current_editions():
+    return await Edition.select(Edition.item.code, Edition.version, Edition.fingerprint).where(
+        Edition.id == Edition.item.current_edition
+    )
