@@ -20,7 +20,7 @@ from guides.clock import local_time
 from guides.i18n import _
 from guides.qr import QrCode, QrSource, draw, inline_svg, qr_svg
 from guides.situations import Notice
-from guides.snapshot import Guide, canonical_json
+from guides.snapshot import Guide, canonical_json, declared_facts
 from guides.urls import Urls
 
 DEFAULT_AREA = "乌鲁木齐市"
@@ -122,6 +122,22 @@ def json_ld(guide: Guide, fingerprint: str, urls: Urls) -> dict[str, Any]:
             },
         },
     }
+    # The national implementation-list elements and the situations, from their declarations.
+    properties = [
+        {"@type": "PropertyValue", "propertyID": name, "name": title, "value": text}
+        for name, title, text in declared_facts(guide)
+    ]
+    properties += [
+        {
+            "@type": "PropertyValue",
+            "propertyID": f"situation:{q.key}",
+            "name": q.question,
+            "value": [o.label for o in q.options],
+        }
+        for q in guide.situations
+    ]
+    if properties:
+        data["additionalProperty"] = properties
     if guide.summary:
         data["description"] = guide.summary
     if guide.audience:

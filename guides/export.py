@@ -9,6 +9,7 @@ Pure: give it (Guide, fingerprint) pairs and departments, get files. Layout of t
     g/{code}/qr.svg, qr.png       the QR code of {public URL}/g/{code}
     g/{code}/guide.json           the canonical JSON (its SHA-256 is the fingerprint)
     g/{code}/guide.md             Markdown
+    files/{sha256}/{name}         attachments (空白表格, 示例样表, 结果样本), once per hash
     sitemap.xml                   absolute URLs under the public URL
     static/…                      CSS and vendored assets
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from jinja2 import Environment
 
 from guides.channels import CHANNELS, qr_texts, render
 from guides.qr import QrSource
-from guides.snapshot import DepartmentRef, Guide
+from guides.snapshot import DepartmentRef, Guide, attachments_in, safe_file_name
 from guides.templating import make_environment
 from guides.urls import StaticUrls, Urls
 
@@ -119,10 +120,12 @@ def plan(
     env: Environment,
     static_dir: Path = STATIC_DIR,
     qr: QrSource | None = None,
+    attachments: Mapping[str, bytes] | None = None,
 ) -> list[SiteFile]:
     """Every file of the site: its relative path, a function that makes its bytes, and for a
-    guide's files the guide's fingerprint. QR codes come from `qr` (the registry's stored codes),
-    else they are drawn."""
+    guide's files the guide's fingerprint (an attachment's: its SHA-256). QR codes come from `qr`
+    (the registry's stored codes), else they are drawn; `attachments` holds the bytes of the
+    guides' files by SHA-256."""
     site = StaticUrls(urls.public_url)
     pages = department_pages(guides, departments)
     files: list[SiteFile] = []
@@ -163,6 +166,7 @@ def plan(
                     fingerprint,
                 )
             )
+    files.extend(_attachment_files(guides, attachments or {}))
     base = urls.public_url.rstrip("/")
     files.append(
         SiteFile("sitemap.xml", page("guides/sitemap.xml", 0, base=base, pages=pages, guides=guides))
@@ -189,6 +193,22 @@ def render_key(urls: Urls, env: Environment) -> str:
             source, _filename, _uptodate = env.loader.get_source(env, name)
             digest.update(name.encode("utf-8") + b"\0" + source.encode("utf-8") + b"\0")
     return digest.hexdigest()
+
+
+def _attachment_files(
+    guides: Sequence[tuple[Guide, str]], attachments: Mapping[str, bytes]
+) -> list[SiteFile]:
+    """files/{sha256}/{name} for every attachment of the guides (the address StaticUrls links)."""
+    found: dict[str, SiteFile] = {}
+    for guide, _fingerprint in guides:
+        for _path, a in attachments_in(guide):
+            if a.sha256 not in attachments:
+                raise ValueError(f"the file {a.sha256} of {guide.code} is missing")
+            if safe_file_name(a.name, a.media_type) != a.name or len(a.sha256) != 64:
+                raise ValueError(f"the file name {a.name!r} of {guide.code} cannot be used")
+            name = f"files/{_safe(a.sha256, 'file hash')}/{a.name}"
+            found[name] = SiteFile(name, lambda h=a.sha256: attachments[h], a.sha256)
+    return [found[name] for name in sorted(found)]
 
 
 def _write_if_changed(target: Path, data: bytes) -> bool:
@@ -257,10 +277,12 @@ def export(
     env: Environment | None = None,
     static_dir: Path = STATIC_DIR,
     qr: QrSource | None = None,
+    attachments: Mapping[str, bytes] | None = None,
 ) -> ExportReport:
-    """Write the static site of `guides` into `out_dir`; rewrite only files whose bytes changed."""
+    """Write the static site of `guides` into `out_dir`; rewrite only files whose bytes changed.
+    `attachments`: the bytes of every file the guides name, by SHA-256."""
     env = env or make_environment()
-    files = plan(guides, departments, urls, env, static_dir, qr)
+    files = plan(guides, departments, urls, env, static_dir, qr, attachments)
     names = [f.name for f in files]
     if len(set(names)) != len(names):
         raise ValueError("two guides or departments share a code")

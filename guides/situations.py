@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any, Literal
 
 from guides.i18n import _
-from guides.snapshot import Fee, Guide, GuideMaterial, Situation, Step
+from guides.snapshot import Condition, Fee, Guide, GuideMaterial, Situation, Step
 
 _SPLIT = re.compile(r"[;；,，\s]+")
 _TERM = re.compile(
@@ -139,6 +139,7 @@ class Notice:
     fees: list[Fee]
     steps: list[Step]
     marks: dict[str, MaterialMark] = field(default_factory=dict)
+    conditions: list[Condition] = field(default_factory=list)  # 视情形的受理条件 that apply
 
     @property
     def unanswered(self) -> list[Situation]:
@@ -192,6 +193,9 @@ class Notice:
                 }
                 for m in self.materials
             ],
+            "conditions": [
+                {"text": c.text, "certain": applies(c.when, self.answers) is True} for c in self.conditions
+            ],
             "fees": [{"name": f.name, "amount": f.amount, "basis": f.basis} for f in self.fees],
             "steps": [
                 {"name": s.name, "actor": s.actor, "duration": s.duration, "description": s.description}
@@ -220,4 +224,5 @@ def build_notice(
         materials.append(NoticeMaterial(m, verdict is True, condition, marks.get(m.code)))
     fees = [f for f in guide.fees if applies(f.when, answers) is not False]
     steps = [s for s in guide.steps if applies(s.when, answers) is not False]
-    return Notice(guide, dict(answers), materials, fees, steps, dict(marks))
+    conditions = [c for c in guide.situational_conditions if applies(c.when, answers) is not False]
+    return Notice(guide, dict(answers), materials, fees, steps, dict(marks), conditions)

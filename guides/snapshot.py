@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -89,6 +90,44 @@ MaterialSource = Literal["", "申请人自备", "政府部门核发", "其他"]
 MaterialNecessity = Literal["", "必要", "非必要", "容缺后补"]
 Weekday = Literal["一", "二", "三", "四", "五", "六", "日"]
 
+# ---- attachments (空白表格, 示例样表, 结果样本) ------------------------------------------------
+
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024  # the one size limit of an uploaded file
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+AttachmentType = Literal["application/pdf", DOCX, XLSX, "image/png", "image/jpeg"]
+# What a reader is told about each kind of file, and the extension an exported copy carries.
+ATTACHMENT_KINDS: dict[str, tuple[str, str]] = {
+    "application/pdf": ("PDF", ".pdf"),
+    DOCX: ("Word", ".docx"),
+    XLSX: ("Excel", ".xlsx"),
+    "image/png": ("PNG 图片", ".png"),
+    "image/jpeg": ("JPEG 图片", ".jpg"),
+}
+
+
+class Attachment(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A file in an edition, stored once by its SHA-256 (the hash is in the snapshot, so the
+    fingerprint covers the file's bytes)."""
+
+    name: Annotated[str, F("文件名", min_length=1, max_length=120)]
+    sha256: Annotated[str, F("SHA-256", min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")]
+    media_type: Annotated[AttachmentType, F("文件类型")]
+    size: Annotated[int, F("大小（字节）", ge=1, le=ATTACHMENT_MAX_BYTES)]
+
+    @property
+    def kind_label(self) -> str:
+        return ATTACHMENT_KINDS[self.media_type][0]
+
+    @property
+    def extension(self) -> str:
+        return ATTACHMENT_KINDS[self.media_type][1]
+
+    @property
+    def size_label(self) -> str:
+        return f"{self.size / 1024:.0f} KB" if self.size < 1024 * 1024 else f"{self.size / 1048576:.1f} MB"
+
+
 # ---- fields shared by several records, declared once (schema 2) ------------------------------
 
 When = Annotated[
@@ -115,6 +154,35 @@ FillGuide = Annotated[str, F("填报须知", max_length=1000, since=2, widget="t
 AcceptanceStandard = Annotated[str, F("受理标准", max_length=1000, since=2, widget="textarea")]
 
 
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*;%]+')
+
+
+def safe_file_name(name: str, media_type: str) -> str:
+    """A file name fit for a URL segment, a disk and a Content-Disposition header: the last
+    segment of what the client sent, no control or path characters, at most 80 characters, and
+    the extension of the type sniffed from the bytes (never the one the name claims)."""
+    base = re.split(r"[/\\]", name or "")[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = " ".join(_UNSAFE_NAME.sub(" ", stem).split()).strip(". ")[:80] or "附件"
+    return stem + ATTACHMENT_KINDS[media_type][1]
+
+
+def attachments_in(value: Any, path: str = "") -> list[tuple[str, Attachment]]:
+    """Every attachment inside a guide or an edition's content, with its field path
+    (`result_sample`, `materials[2].blank_form`)."""
+    if isinstance(value, Attachment):
+        return [(path, value)]
+    found: list[tuple[str, Attachment]] = []
+    if isinstance(value, Struct):
+        for name in value.__struct_fields__:
+            found += attachments_in(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, tuple):
+        for i, v in enumerate(value):
+            if isinstance(v, Struct):
+                found += attachments_in(v, f"{path}[{i}]")
+    return found
+
+
 class MaterialTerms(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """How an item asks for one material, declared once: an edition's MaterialUse (with the
     catalogue code it refers to) and a guide's GuideMaterial (with the entry resolved) extend it."""
@@ -132,6 +200,14 @@ class MaterialTerms(Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     defer_days: DeferDays = 0
     fill_guide: FillGuide = ""
     acceptance_standard: AcceptanceStandard = ""
+    blank_form: Annotated[
+        Attachment | None,
+        F("空白表格", since=2, widget="file", help="PDF、Word、Excel 或 PNG/JPEG 图片"),
+    ] = None
+    sample: Annotated[
+        Attachment | None,
+        F("示例样表", since=2, widget="file", help="填写好的样表，格式同上"),
+    ] = None
 
 
 class GuideMaterial(MaterialTerms, frozen=True, kw_only=True):
@@ -155,6 +231,14 @@ class Step(Struct, frozen=True, forbid_unknown_fields=True):
     actor: Annotated[str, F("办理人", max_length=200)] = ""
     duration: Annotated[str, F("时限", max_length=200)] = ""
     description: Annotated[str, F("说明", max_length=2000)] = ""
+    when: When = ""
+
+
+class Condition(Struct, frozen=True, forbid_unknown_fields=True):
+    """A 受理条件 that applies only to some answers of 情形引导 (the general ones stay in the
+    `conditions` text)."""
+
+    text: Annotated[str, F("条件", min_length=1, max_length=1000)]
     when: When = ""
 
 
@@ -267,6 +351,17 @@ class GuideContent(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
             width=40,
         ),
     ] = ""
+    situational_conditions: Annotated[
+        tuple[Condition, ...],
+        F(
+            "视情形的受理条件",
+            max_length=30,
+            since=2,
+            help="只对部分申请人适用的受理条件，每行一条：“条件｜适用情形”",
+            example="受托人应为完全民事行为能力人｜agent=agent",
+            width=40,
+        ),
+    ] = ()
     steps: Annotated[
         tuple[Step, ...],
         F("办理流程", max_length=50, help="每行一步", example="受理｜窗口工作人员｜即时", width=40),
@@ -403,9 +498,9 @@ class GuideContent(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
         Literal["", "证照", "批准文书", "证明", "其他"], F("结果类型", since=2, width=10)
     ] = ""
     result_sample: Annotated[
-        str,
-        F("结果样本", max_length=300, since=2, help="办理结果样本的网址或查看方式", width=24),
-    ] = ""
+        Attachment | None,
+        F("结果样本", since=2, widget="file", help="办理结果（证照、文书）的样本：PDF、Word、Excel 或图片"),
+    ] = None
     service_scope: Annotated[
         Literal["", "全国通办", "全疆通办", "全市通办", "本区（县）办理"],
         F("通办范围", since=2, width=12),
@@ -499,6 +594,43 @@ def added_later(cls: type) -> dict[str, Any]:
         t = f.type
         if isinstance(t, msgspec.inspect.Metadata) and (t.extra or {}).get("since"):
             found[f.name] = f.default
+    return found
+
+
+@cache
+def _titles(cls: type) -> dict[str, str]:
+    return {
+        f.name: (
+            (f.type.extra_json_schema or {}).get("title", f.name)
+            if isinstance(f.type, msgspec.inspect.Metadata)
+            else f.name
+        )
+        for f in msgspec.inspect.type_info(cls).fields
+    }
+
+
+def field_title(struct: Any, name: str) -> str:
+    """A field's declared label (空白表格, 结果样本 …), for templates."""
+    return _titles(struct if isinstance(struct, type) else type(struct))[name]
+
+
+def declared_facts(struct: Any, *, skip: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
+    """(name, label, text) of a record's fields added after schema 1 that hold plain values (a
+    text, a choice, a list of choices) other than their default, in declaration order: the
+    national implementation-list elements as Markdown and JSON-LD show them, from the one
+    declaration (records, files and numbers have their own places)."""
+    found = []
+    for f in msgspec.inspect.type_info(type(struct)).fields:
+        t = f.type
+        if f.name in skip or not (isinstance(t, msgspec.inspect.Metadata) and (t.extra or {}).get("since")):
+            continue
+        value = getattr(struct, f.name)
+        if value == f.default:
+            continue
+        if isinstance(value, str):
+            found.append((f.name, _titles(type(struct))[f.name], value))
+        elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+            found.append((f.name, _titles(type(struct))[f.name], "、".join(value)))
     return found
 
 

@@ -10,7 +10,8 @@ from markupsafe import Markup
 from guides import labels
 from guides.i18n import _, ngettext
 from guides.markdown import render_markdown
-from guides.situations import MARK_LABELS, MARKS, when_text
+from guides.situations import MARK_LABELS, MARKS, applies, when_text
+from guides.snapshot import declared_facts, field_title
 from guides.venues import hours_today, weekly_hours
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -32,6 +33,9 @@ def make_environment(extra_dirs: tuple[Path, ...] = ()) -> Environment:
         weekly_hours=weekly_hours,
         MARKS=MARKS,
         MARK_LABELS=MARK_LABELS,
+        declared_facts=declared_facts,
+        when_applies=lambda when, answers: applies(when, answers) is True,
+        field_title=field_title,
     )
     env.filters.update(
         markdown=lambda text: Markup(render_markdown(text)),

@@ -78,6 +78,11 @@ class Urls:
             lat=quote(lat.strip()), lng=quote(lng.strip()), name=quote(name, safe="")
         )
 
+    def attachment(self, sha256: str, name: str) -> str:
+        """A file of a guide (空白表格, 示例样表, 结果样本): one address per SHA-256; the name
+        only names the download."""
+        return f"/files/{sha256}/{quote(name, safe='')}"
+
     def qr_svg(self, code: str) -> str:
         return f"/g/{quote(code)}/qr.svg"
 
@@ -216,6 +221,10 @@ class StaticUrls(Urls):
 
     def print(self, code: str) -> str:
         return self._guide_dir(code) + "print.html"
+
+    def attachment(self, sha256: str, name: str) -> str:
+        """The copy the export writes (guides/export.py): files/{sha256}/{name}."""
+        return self.root + Urls.attachment(self, sha256, name).lstrip("/")
 
     def qr_svg(self, code: str) -> str:
         return self._guide_dir(code) + "qr.svg"

@@ -40,6 +40,7 @@ from registry.web.auth import AuthController, csrf_config
 from registry.web.channels import ChannelController, NoticeController
 from registry.web.errors import domain_error_handler, http_exception_handler, internal_error_handler
 from registry.web.events import EventController, StaffEventController
+from registry.web.files import FileController
 from registry.web.laws import LawsApiController, LawsController, StaffLawsController
 from registry.web.materials import MaterialsApiController, MaterialsController, StaffMaterialsController
 from registry.web.metrics import MetricsController
@@ -187,6 +188,7 @@ def create_app(
             StaffSearchController,
             ApiController,
             ChannelController,
+            FileController,
             NoticeController,
             StaffApiController,
             AuthController,

@@ -143,7 +143,7 @@ def _phones_different(c: EditionContent, _ctx: Context) -> Iterable[tuple[str, s
 
 
 def _result_sample(c: EditionContent, _ctx: Context) -> Iterable[tuple[str, str]]:
-    if c.result.strip() and not c.result_sample.strip():
+    if c.result.strip() and c.result_sample is None:
         yield "result_sample", _("写明了办理结果“{r}”的，应提供结果样本", r=c.result)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from guides import Guide, GuideMaterial
 from guides.i18n import _
 from guides.labels import days_label
-from guides.snapshot import GuideContent
+from guides.snapshot import Attachment, GuideContent, MaterialTerms
 from registry.inputs import FieldSpec, fields_of
 
 
@@ -31,9 +31,24 @@ class FieldChange:
         return asdict(self)
 
 
+def _file_words(a: Attachment | None) -> str:
+    return f"《{a.name}》" if a is not None else _("（无）")
+
+
 def _material_words(m: GuideMaterial) -> str:
     need = _("必需") if m.required else _("需要时：{c}", c=m.condition)
     return f"{m.form}{m.copies}份，{m.medium}，{need}"
+
+
+def _material_files(old: GuideMaterial, new: GuideMaterial) -> list[str]:
+    """What changed in a material's attachments (空白表格, 示例样表), in words."""
+    parts = []
+    for spec in fields_of(MaterialTerms):
+        if spec.kind == "file" and getattr(old, spec.name) != getattr(new, spec.name):
+            change = _field_change(spec, getattr(old, spec.name), getattr(new, spec.name))
+            if change is not None:
+                parts.append(change.line())
+    return parts
 
 
 def _materials(old: tuple[GuideMaterial, ...], new: tuple[GuideMaterial, ...]) -> list[str]:
@@ -49,7 +64,8 @@ def _materials(old: tuple[GuideMaterial, ...], new: tuple[GuideMaterial, ...]) -
     for m in new:
         if m.code in before and before[m.code] != m:
             was, now = _material_words(before[m.code]), _material_words(m)
-            detail = f"{was} → {now}" if was != now else _("说明已修改")
+            files = _material_files(before[m.code], m)
+            detail = f"{was} → {now}" if was != now else "；".join(files) or _("说明已修改")
             parts.append(f"《{m.name}》{detail}")
     kept_old = [m.code for m in old if m.code in after]
     kept_new = [m.code for m in new if m.code in before]
@@ -61,7 +77,9 @@ def _materials(old: tuple[GuideMaterial, ...], new: tuple[GuideMaterial, ...]) -
 def _field_change(spec: FieldSpec, a: Any, b: Any) -> FieldChange | None:
     """One field's change, worded by the kind of field (declared in the content schema)."""
     label = _(spec.title)
-    how = spec.extra.get("diff") or {"records": "whole", "choices": "list"}.get(spec.kind, "text")
+    how = spec.extra.get("diff") or {"records": "whole", "choices": "list", "file": "file"}.get(
+        spec.kind, "text"
+    )
     if how == "skip":
         return None
     if how == "days":
@@ -75,6 +93,11 @@ def _field_change(spec: FieldSpec, a: Any, b: Any) -> FieldChange | None:
     if how == "count":
         text = _("{a} 条 → {b} 条，内容已更新", a=len(a), b=len(b))
         return FieldChange(spec.name, label, text, len(a), len(b))
+    if how == "file":  # an attachment: its file name, and "new file" when only the bytes changed
+        text = f"{_file_words(a)} → {_file_words(b)}"
+        if a is not None and b is not None and a.name == b.name:
+            text = _("《{n}》更换了文件", n=b.name)
+        return FieldChange(spec.name, label, text, _file_words(a), _file_words(b))
     if how == "whole":
         return FieldChange(spec.name, label, _("已修改"))
     return FieldChange(spec.name, label, f"{a or _('（空）')} → {b or _('（空）')}", a, b)

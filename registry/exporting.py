@@ -12,8 +12,9 @@ from typing import TextIO
 from guides import DepartmentRef, Guide
 from guides.export import ExportReport, Progress, export, qr_texts_of
 from guides.i18n import _
+from guides.snapshot import attachments_in
 from guides.urls import Urls
-from registry import qrcodes
+from registry import attachments, qrcodes
 from registry.settings import PROJECT_ROOT, Settings
 from registry.tables import Department, Edition
 
@@ -49,6 +50,7 @@ async def export_site(out_dir: Path, settings: Settings, progress: Progress | No
     urls = Urls(settings.base_url, map_template=settings.map_url)
     # QR codes are read as stored (drawn and stored now only if they never were).
     stored = await qrcodes.ensure(qr_texts_of(guides, urls))
+    files = await attachments.contents({a.sha256 for g, _fp in guides for _path, a in attachments_in(g)})
     # Rendering and writing files is blocking work: keep it off the event loop.
     return await asyncio.to_thread(
         export,
@@ -58,6 +60,7 @@ async def export_site(out_dir: Path, settings: Settings, progress: Progress | No
         urls,
         progress=progress,
         qr=stored.__getitem__,
+        attachments=files,
     )
 
 

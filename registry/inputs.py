@@ -100,7 +100,7 @@ class FieldSpec(msgspec.Struct, frozen=True):
 
     name: str
     title: str
-    kind: str  # text | int | bool | date | choices | records | choice | texts
+    kind: str  # text | int | bool | date | choices | records | choice | texts | file
     required: bool
     default: Any
     help: str = ""
@@ -111,7 +111,7 @@ class FieldSpec(msgspec.Struct, frozen=True):
     lo: int | None = None
     hi: int | None = None
     choices: tuple[str, ...] = ()
-    record: type | None = None  # the Struct of each entry, for kind "records"
+    record: type | None = None  # the Struct of each entry (kind "records"), of the value ("file")
 
     @property
     def widget(self) -> str:
@@ -120,7 +120,7 @@ class FieldSpec(msgspec.Struct, frozen=True):
     @property
     def subfields(self) -> tuple[FieldSpec, ...]:
         """An entry's fields, a catalogue reference first (it leads its row in forms)."""
-        if self.record is None:
+        if self.record is None or self.kind != "records":
             return ()
         fields = fields_of(self.record)
         return tuple(sorted(fields, key=lambda f: not f.widget.startswith("ref:")))
@@ -178,6 +178,8 @@ def fields_of(cls: type) -> tuple[FieldSpec, ...]:
         elif isinstance(t, mi.LiteralType):
             kind = "choice"
             kw = {"choices": _literal_values(hints[f.name]) or tuple(t.values)}
+        elif isinstance(t, mi.StructType):  # one optional record: an attachment
+            kind, kw = "file", {"record": t.cls}
         elif isinstance(t, mi.VarTupleType | mi.ListType):
             item, _meta = _unwrap(t.item_type)
             kw = {"max_length": t.max_length}
@@ -238,6 +240,10 @@ def _value(spec: FieldSpec, raw: Any, path: str, errors: list[FieldError]) -> An
         if text not in spec.choices:
             raise Invalid(_("应为 {v} 之一", v="、".join(spec.choices)))
         return text
+    if spec.kind == "file":
+        if not isinstance(raw, Mapping):
+            raise Invalid(_("应为对象"))
+        return _read(spec.record, raw, f"{path}.", (), errors)
     if not isinstance(raw, list | tuple):
         raise Invalid(_("应为文本列表") if spec.kind == "choices" else _("应为列表"))
     if spec.max_length is not None and len(raw) > spec.max_length:

@@ -22,6 +22,7 @@ from msgspec import Struct
 from guides import DepartmentRef, Guide
 from guides.i18n import _
 from guides.snapshot import F
+from registry import attachments
 from registry.db import write_transaction
 from registry.editions import store
 from registry.editions.publication import NewSeed, publish_new_seeds, publish_seed, publish_seed_updates
@@ -166,6 +167,7 @@ class SeedBundle:
     synonyms: vocabulary.SynonymFile = field(default_factory=vocabulary.SynonymFile)
     topics: vocabulary.TopicFile = field(default_factory=vocabulary.TopicFile)
     events: list[event_seeds.SeedEvent] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)  # attachments' bytes by SHA-256
 
 
 @dataclass
@@ -328,10 +330,12 @@ def read_seeds(root: Path) -> SeedBundle:
             _unique(doc_codes, document.code, where, "code", problems)
             bundle.documents.append(document)
 
+    seed_files = attachments.SeedFiles(root, {m.code: m.name for m in bundle.materials})
     item_codes: dict[str, str] = {}
     packer = _Packer(bundle.items)
     for file, entry, data in _entries(root, "items", "item", problems):
         where = (file, entry)
+        data = seed_files.apply(data, where)  # files named in seeds/ → attachment records
         code = data.get("code")
         if (message := item_code_error(code)) is not None:
             problems.append(Problem(*where, "code", message))
@@ -372,6 +376,8 @@ def read_seeds(root: Path) -> SeedBundle:
         packer.add(code, department, item_type, content, file)
     packer.finish()
 
+    problems.extend(Problem(*p) for p in seed_files.problems)
+    bundle.files = seed_files.files
     seen_targets: dict[str, str] = {}
     for file, entry, data in _entries(root, "targets", "target", problems):
         where = (file, entry)
@@ -480,6 +486,8 @@ async def apply_seeds(
             "materials",
         )
         await _upsert_targets(bundle.targets, report)
+        for data in bundle.files.values():  # insert-if-absent: a second run stores nothing
+            await attachments.store(data, now=now)
         synonyms = await vocabulary.apply_seed(bundle.synonyms, bundle.topics, now)
         if synonyms["created"]:
             report.created["synonyms"] = synonyms["created"]

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from guides.i18n import _
+from registry import attachments
 from registry.access import SYSTEM, Actor
 from registry.db import write_transaction
 from registry.editions import commands, store
@@ -170,9 +171,12 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column(
         "事项类型", "item_type", "text", 12, "、".join(ITEM_TYPES) + " 之一", "行政许可", choices=ITEM_TYPES
     ),
-    *(_content_column(f) for f in CONTENT_FIELDS if f.name != "materials"),
+    # Attachments are files: uploaded on the staff form (a cell cannot carry them).
+    *(_content_column(f) for f in CONTENT_FIELDS if f.name != "materials" and f.kind != "file"),
 )
-MATERIAL_USE_FIELDS = tuple(f for f in fields_of(MaterialUse) if f.name != "material")  # its terms
+MATERIAL_USE_FIELDS = tuple(  # its terms (files are uploaded on the staff form)
+    f for f in fields_of(MaterialUse) if f.name != "material" and f.kind != "file"
+)
 
 
 def _material_column(f: FieldSpec) -> Column:
@@ -1086,7 +1090,12 @@ async def _compare(
             continue
         draft = await store.open_edition(item["id"])
         base = draft["id"] if draft else item["current_edition"]
-        if base is not None and await store.edition_content(base) == r.content:
+        base_content = await store.edition_content(base) if base is not None else None
+        if base_content is not None:  # a sheet carries no files: the item keeps its attachments
+            r = plan.items[done - 1] = dataclasses.replace(
+                r, content=attachments.keep_files(r.content, base_content)
+            )
+        if base_content is not None and base_content == r.content:
             report.outcomes.append(Outcome(r.row, r.code, r.content.name, "unchanged"))
             continue
         action = Action.save if draft else Action.open_draft
@@ -1116,11 +1125,11 @@ async def apply_import(
     if actor is None and not dry_run:
         raise ValueError("apply_import needs an actor unless it is a dry run")
     engine = Department._meta.db
-    rows = {r.row: r for r in plan.items}
     steps = len(plan.items) * (1 if dry_run else 2)
     try:
         async with engine.transaction() if dry_run else write_transaction():
             report = await _compare(plan, actor, progress, steps)
+            rows = {r.row: r for r in plan.items}  # as compared (with the items' kept files)
             if dry_run or report.problems:
                 return report
             done = len(plan.items)

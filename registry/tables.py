@@ -6,6 +6,7 @@ from piccolo.columns import (
     JSON,
     BigInt,
     Boolean,
+    Bytea,
     Date,
     ForeignKey,
     Integer,
@@ -375,6 +376,17 @@ class LifeEventItem(Table):
     position = Integer()
 
 
+class StoredFile(Table, tablename="attachment"):
+    """An attachment's bytes (空白表格, 示例样表, 结果样本), once per SHA-256: editions refer to it
+    by hash, any number of app servers serve it. Rows are only ever inserted (if absent)."""
+
+    sha256 = Varchar(length=64, primary_key=True)
+    content = Bytea()
+    media_type = Varchar(length=100)
+    size = Integer()
+    created_at = Timestamptz()
+
+
 TABLES: tuple[type[Table], ...] = (
     User,
     UserDepartment,
@@ -401,4 +413,5 @@ TABLES: tuple[type[Table], ...] = (
     LifeEvent,
     LifeEventEdition,
     LifeEventItem,
+    StoredFile,
 )

@@ -165,7 +165,7 @@ def situation_errors(c: EditionContent) -> list[FieldError]:
                 errors.append(FieldError(f"{where}.options[{j}].key", _("选项编码“{k}”重复", k=o.key)))
             keys.add(o.key)
         questions.setdefault(q.key, keys)
-    for list_name in ("materials", "fees", "steps"):
+    for list_name in ("situational_conditions", "materials", "fees", "steps"):
         for i, entry in enumerate(getattr(c, list_name)):
             if not entry.when:
                 continue

@@ -17,6 +17,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from guides import DepartmentRef, Guide
 from guides.i18n import _
+from registry import attachments
 from registry.editions.schema import EditionContent
 from registry.editions.workflow import Subject
 from registry.errors import FieldError, NotFound, ValidationError
@@ -169,9 +170,10 @@ def reference_errors(content: EditionContent, ids: RefIds) -> list[FieldError]:
 
 
 async def check_references(content: EditionContent) -> RefIds:
-    """Every material and legal document the content cites exists in the catalogue."""
+    """Every material and legal document the content cites exists in the catalogue, and every
+    attachment names a stored file."""
     ids = await ref_ids()
-    errors = reference_errors(content, ids)
+    errors = reference_errors(content, ids) + await attachments.reference_errors(content)
     if errors:
         raise ValidationError(errors)
     return ids

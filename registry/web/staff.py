@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -13,8 +14,9 @@ from litestar.response import Redirect, Template
 from guides import Guide
 from guides.i18n import _
 from guides.urls import Urls
-from registry import catalogue, checks, quality, worklists
+from registry import attachments, catalogue, checks, quality, worklists
 from registry.access import Actor, PermissionDenied
+from registry.db import write_transaction
 from registry.diff import diff_guides
 from registry.editions import commands, store, workflow
 from registry.editions.schema import CONTENT_FIELDS, content_from_mapping, item_code_error
@@ -24,7 +26,7 @@ from registry.snapshot import build_guide
 from registry.vocab import ITEM_TYPES, EditionStatus, local_today
 from registry.web.auth import staff_guard
 from registry.web.deps import calendar, now
-from registry.web.forms import content_to_mapping, form_to_mapping
+from registry.web.forms import content_to_mapping, form_to_mapping, read_uploads
 from registry.web.upkeep import quality_summary
 
 BLANK_ROWS = 2
@@ -141,7 +143,8 @@ class StaffController(Controller):
         if not actor.can_edit(item["department.code"]):  # refused before the content is looked at
             raise PermissionDenied(_("您无权编辑“{dept}”的事项。", dept=item["department.name"]))
         form = await request.form()
-        values = form_to_mapping(form)
+        uploads, upload_errors = await read_uploads(form)
+        values = form_to_mapping(form, {k: msgspec.to_builtins(a) for k, (a, _data) in uploads.items()})
         moment = now(request)
         try:
             lock = parse_int(form.get("lock_version") or "0", lo=0, hi=2**31 - 1) or None
@@ -149,10 +152,19 @@ class StaffController(Controller):
             raise ValidationError([FieldError("lock_version", exc.message)]) from exc
         try:
             content = content_from_mapping(values, complete=False)
-            await commands.save_draft(actor, code, content, base_lock_version=lock, now=moment)
+            if upload_errors:
+                raise ValidationError([FieldError(p, m) for p, m in upload_errors.items()])
+            # The files are kept in the draft's own transaction: a refused draft stores no bytes.
+            async with write_transaction():
+                for _record, data in uploads.values():
+                    await attachments.store(data, now=moment)
+                await commands.save_draft(actor, code, content, base_lock_version=lock, now=moment)
         except ValidationError as exc:
-            errors = {e.field: e.message for e in exc.errors}
-            context = await _edit_context(request, code, actor, values=values, errors=errors)
+            errors = {**{e.field: e.message for e in exc.errors}, **upload_errors}
+            # The form shows the files it had: a file chosen now was not kept.
+            context = await _edit_context(
+                request, code, actor, values=form_to_mapping(form), errors=errors, files_lost=bool(uploads)
+            )
             return Template("staff/edit.html", context=context, status_code=400)
         except commands.ConflictError as exc:
             theirs = await store.edition_content(exc.current["id"])
@@ -170,7 +182,7 @@ class StaffController(Controller):
                 request,
                 code,
                 actor,
-                values=values,
+                values=form_to_mapping(form),  # a file chosen now was not kept
                 conflict={"by": exc.current["editor"], "lines": lines, "theirs": content_to_mapping(theirs)},
             )
             return Template("staff/edit.html", context=context, status_code=409)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from registry import attachments
 from tests.conftest import SMALL_SEEDS
 from tests.integration.test_cli import onetrip
 from tests.integration.test_staff_pages import login, people, soup  # noqa: F401
@@ -74,7 +75,8 @@ async def test_stored_findings_follow_each_publication(small_db):
     item = await store.item_row(code)
     content = await store.edition_content(item["current_edition"])
     assert ("650100-SGSJ-001", "Q009", "result_sample") in stored(full.of_department("SGSJ"))
-    fixed = replace(content, result_sample="https://example.cn/licence-sample.pdf")
+    sample = await attachments.store(b"%PDF-1.4\n% a licence sample\n%%EOF\n", now=now)
+    fixed = replace(content, result_sample=replace(sample, name="营业执照样本.pdf"))
     editor, reviewer = Actor(None, "li", "editor", frozenset({"SGSJ"})), Actor(None, "zhao", "reviewer")
     await commands.save_draft(editor, code, fixed, base_lock_version=None, now=now)
     await commands.submit(editor, code, change_note="结果样本", effective_at=None, now=now)

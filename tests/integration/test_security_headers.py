@@ -25,6 +25,8 @@ SAMPLES = {
     "file_path": "css/site.css",
     "path": "nothing-here",
     "synonym_id": "1",
+    "sha256": "0" * 64,  # /files/{sha256}/{name}: an attachment that does not exist (404)
+    "name": "x.pdf",
 }
 EXPECTED = {
     "x-content-type-options": "nosniff",

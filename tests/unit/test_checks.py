@@ -64,7 +64,15 @@ CASES = [
     (
         "Q009",
         None,
-        {"result": "许可证", "result_sample": "https://example.cn/sample.pdf"},
+        {
+            "result": "许可证",
+            "result_sample": {
+                "name": "许可证样本.pdf",
+                "sha256": "0" * 64,
+                "media_type": "application/pdf",
+                "size": 1,
+            },
+        },
         {"result": "许可证"},
         "result_sample",
     ),

@@ -199,3 +199,28 @@ def test_bad_hours_are_refused():
         "venues[0].exceptions",
         "venues[0].coordinates",
     }
+
+
+def test_conditions_can_be_tied_to_answers():
+    from guides.snapshot import Condition
+
+    adult = Condition("受托人应年满十八周岁", when="agent=agent")
+    local = Condition("申请人应在本市居住满半年", when="hukou=other")
+    g = guide(situational_conditions=(adult, local))
+    assert build_notice(g, {"agent": "self"}).conditions == [local]  # unanswered: maybe
+    mine = build_notice(g, {"agent": "agent", "hukou": "local"})
+    assert mine.conditions == [adult]
+    assert mine.to_dict("x")["conditions"] == [{"text": "受托人应年满十八周岁", "certain": True}]
+    errors = fields_of(
+        with_(
+            situations=[
+                {
+                    "key": "agent",
+                    "question": "委托？",
+                    "options": [{"key": "self", "label": "本人"}, {"key": "agent", "label": "委托"}],
+                }
+            ],
+            situational_conditions=[{"text": "受托人应成年", "when": "agent=robot"}],
+        )
+    )
+    assert errors["situational_conditions[0].when"] == "问题“agent”没有选项“robot”"
