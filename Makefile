@@ -67,6 +67,6 @@ bench-large: install
 bench-postgres: install
 	BENCH_DATABASE_URL=$(BENCH_PG) $(BIN)/python bench/serve.py
 
-# EXPLAIN of every query of every public page (SQLite; BENCH_DATABASE_URL for PostgreSQL).
+# EXPLAIN of every query of every public page at 100 000 items (SQLite; BENCH_EXPLAIN_URL=an existing seeded database).
 bench-explain: install
-	$(BIN)/python bench/explain.py
+	$(BIN)/python bench/explain.py $(if $(BENCH_EXPLAIN_URL),--database-url $(BENCH_EXPLAIN_URL))

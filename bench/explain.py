@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/explain.py [--size 100000] [--database-url URL] [--no-write]
 
-It builds (or reuses) the registry bench/serve.py builds for `--size` items, serves each public
+It builds (or reuses) the SQLite registry bench/serve.py builds for `--size` items, or uses the
+seeded database --database-url names (SQLite or PostgreSQL), serves each public
 page once from a fresh app in this process with every cache cold, records each SQL statement the
 database engine runs, and asks the database for its plan: `EXPLAIN QUERY PLAN` on SQLite,
 `EXPLAIN` on PostgreSQL. A plan that reads a whole `edition`, `service_item` or `change_record`
@@ -203,13 +204,16 @@ def report(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=int(os.environ.get("BENCH_SIZE", "100000")))
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--database-url", default=None, help="an existing, seeded database")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     command = "python bench/explain.py " + " ".join(argv if argv is not None else sys.argv[1:])
     env = {**os.environ, "PICCOLO_CONF": "registry.piccolo_conf"}
     with tempfile.TemporaryDirectory() as tmp:
-        url, _seeding = serve.prepare(args.size, env, args.database_url, Path(tmp))
+        if args.database_url:  # an existing, seeded database
+            url = args.database_url
+        else:
+            url, _seeding = serve.prepare(args.size, env, None, Path(tmp))
         statements, statuses = asyncio.run(collect(url))
         if url.startswith("sqlite:///"):
             explain_sqlite(url.removeprefix("sqlite:///"), statements)

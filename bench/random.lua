@@ -3,7 +3,6 @@
 -- a benchmark measures the whole registry rather than one cached item.
 local codes = {}
 local route = "/g/%s"
-local picks = 0
 
 function init(args)
   route = args[1] or route
@@ -17,7 +16,6 @@ function init(args)
 end
 
 function request()
-  picks = picks + 1
   local code = codes[math.random(#codes)]
   return wrk.format("GET", string.format(route, code))
 end
