@@ -25,6 +25,7 @@ SAMPLES = {
     "file_path": "css/site.css",
     "path": "nothing-here",
     "synonym_id": "1",
+    "department": "SGSJ",
     "sha256": "0" * 64,  # /files/{sha256}/{name}: an attachment that does not exist (404)
     "name": "x.pdf",
 }
