@@ -37,7 +37,7 @@ browser:
 test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist worksteal --durations=15
 
 lint: install
 	$(BIN)/ruff check .
