@@ -585,7 +585,6 @@ def _plain(struct: Any) -> dict[str, Any]:
     return json.loads(json.dumps(msgspec.to_builtins(struct, builtin_types=(datetime, date)), default=_iso))
 
 
-@cache
 @cache  # per class, once: canonical_json asks for every Struct it meets
 def added_later(cls: type) -> dict[str, Any]:
     """The fields of a Struct declared with `since`, and their defaults (do not modify)."""
@@ -620,17 +619,17 @@ def declared_facts(struct: Any, *, skip: tuple[str, ...] = ()) -> list[tuple[str
     national implementation-list elements as Markdown and JSON-LD show them, from the one
     declaration (records, files and numbers have their own places)."""
     found = []
-    for f in msgspec.inspect.type_info(type(struct)).fields:
-        t = f.type
-        if f.name in skip or not (isinstance(t, msgspec.inspect.Metadata) and (t.extra or {}).get("since")):
+    titles = _titles(type(struct))
+    for name, default in added_later(type(struct)).items():
+        if name in skip:
             continue
-        value = getattr(struct, f.name)
-        if value == f.default:
+        value = getattr(struct, name)
+        if value == default:
             continue
         if isinstance(value, str):
-            found.append((f.name, _titles(type(struct))[f.name], value))
+            found.append((name, titles[name], value))
         elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
-            found.append((f.name, _titles(type(struct))[f.name], "、".join(value)))
+            found.append((name, titles[name], "、".join(value)))
     return found
 
 

@@ -93,3 +93,21 @@ def test_png_needs_no_pillow_at_run_time():
         "assert qr_png('http://x/g/1').startswith(b'\\x89PNG') and qr_svg('http://x/g/1')\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True, cwd=PROJECT_ROOT)
+
+
+@pytest.mark.parametrize("box_size", [1, 3, PNG_BOX_SIZE])
+@pytest.mark.parametrize("text", [*URLS, URLS[0] + "?v=12", "https://a.example/" + "x" * 300])
+def test_packed_png_writer_gives_qrcode_s_own_bytes(text, box_size):
+    """The fast PNG writer packs rows itself; the file must be exactly what qrcode's PyPNG image
+    writes pixel by pixel (any padding or colour slip would show here)."""
+    import qrcode
+    from qrcode.image.pure import PyPNGImage
+
+    from guides.qr import ERROR_CORRECTION
+
+    code = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=QUIET_ZONE, box_size=box_size)
+    code.add_data(text)
+    code.make(fit=True)
+    slow = io.BytesIO()
+    code.make_image(image_factory=PyPNGImage).save(slow)
+    assert qr_png(text, box_size) == slow.getvalue()
