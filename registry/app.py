@@ -24,15 +24,13 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
 from guides.clock import system_now
-from guides.templating import make_environment
 from guides.urls import Urls
+from registry import rendered
 from registry.db import KeptReadsSQLiteEngine, bind, engine_for, prepare
 from registry.errors import DomainError
-from registry.inputs import entries_text
 from registry.reads.public import PublicReads, invalidate
 from registry.search import tokens as search_tokens
 from registry.settings import PROJECT_ROOT, Settings
-from registry.vocab import jinja_globals
 from registry.web.account import AccountController
 from registry.web.admin import AdminController
 from registry.web.api import ApiController
@@ -155,10 +153,7 @@ def create_app(
         )
     urls = Urls(settings.base_url, map_template=settings.map_url)
 
-    environment = make_environment()
-    environment.globals["urls"] = urls
-    environment.globals.update(jinja_globals())
-    environment.globals["entries_text"] = entries_text
+    environment = rendered.environment(urls)
 
     background: list[asyncio.Task] = []
     reads = PublicReads()

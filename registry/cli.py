@@ -55,6 +55,19 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     for line in report.lines():
         print(line)
+    # The pages and QR codes of what was loaded, rendered now (in processes) rather than on the
+    # first request of each guide (registry.rendered).
+    from registry import rendered
+    from registry.qrcodes import publication_urls
+
+    shown[0] = 0
+
+    def rendering(done: int, total: int) -> None:
+        if total >= 5000 and (done // 10_000 > shown[0] // 10_000 or done == total):
+            shown[0] = done
+            print(_("预渲染指南 {done}/{total}", done=done, total=total), file=sys.stderr, flush=True)
+
+    asyncio.run(rendered.fill(publication_urls(), progress=rendering))
     return 0
 
 

@@ -221,3 +221,19 @@ async def bulk_set(table: type[Table], column: Column, values: dict[int, Any]) -
     else:
         sql = f'UPDATE "{tablename}" SET "{name}" = $1 WHERE "id" = $2'
     await _connection(engine).executemany(sql, [(v, k) for k, v in values.items()])
+
+
+async def execute_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """Run one statement (`{}` placeholders, as Piccolo's raw queries write them) for many rows
+    in one round trip, on the current write transaction's connection."""
+    if not rows:
+        return
+    from registry.tables import Department
+
+    engine = Department._meta.db
+    if isinstance(engine, SQLiteEngine):
+        sql = sql.replace("{}", "?")
+    else:
+        parts = sql.split("{}")
+        sql = "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1)) + parts[-1]
+    await _connection(engine).executemany(sql, rows)

@@ -37,7 +37,8 @@ INSERT_SQL = "INSERT INTO qr_code (text, svg, png) VALUES ({}, {}, {}) ON CONFLI
 def publication_urls() -> Urls:
     """The URLs a publication's QR codes encode: the public URL from the environment (what
     `onetrip serve` also uses; read when asked, never at import time)."""
-    return Urls(Settings.from_env().base_url)
+    settings = Settings.from_env()
+    return Urls(settings.base_url, map_template=settings.map_url)
 
 
 async def stored(texts: Iterable[str]) -> dict[str, QrCode]:

@@ -29,6 +29,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -403,6 +404,12 @@ def _entry_date(value: object, path: str, errors: list[FieldError]) -> date | No
         return None
     errors.append(FieldError(path, _("必填：日期 YYYY-MM-DD")))
     return None
+
+
+@lru_cache(maxsize=1)
+def default_calendar() -> Calendar:
+    """The working-day calendar (seeds/calendar_overrides.toml), loaded once per process."""
+    return Calendar.load()
 
 
 def day_facts(calendar: Calendar, day: date) -> DayFacts | None:

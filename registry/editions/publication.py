@@ -14,7 +14,7 @@ from typing import Any
 
 from guides import DepartmentRef, Guide, canonical_json, fingerprint
 from guides.i18n import _
-from registry import changelog, freshness, qrcodes, quality
+from registry import changelog, freshness, qrcodes, quality, rendered
 from registry.access import SYSTEM
 from registry.db import after_commit, bulk_insert, bulk_set, row_values, write_transaction
 from registry.diff import diff_guides, summarize
@@ -69,8 +69,12 @@ async def publish(
     )
     if not claimed:  # published by someone else since it was read: never twice
         raise TransitionError(_("该版本已发布。"))
-    # Its QR codes (stable and printed address) are drawn now, once, and stored with it.
-    await qrcodes.ensure_for(guide)
+    # Its QR codes (stable and printed address) are drawn now, once, and stored with it; so are
+    # its hall page and printout (registry.rendered), as the public will see them.
+    codes = await qrcodes.ensure_for(guide)
+    if not edition["withdraw"]:
+        today = local_today(now)
+        await rendered.for_publication(guide, fp, codes, reviewed_on=today.isoformat(), day=today)
     if due_now:
         await make_current(item["id"], edition["id"], withdraw=edition["withdraw"])
     # An approved edition is a review: the next one is due in 12 months, a law-change flag clears.

@@ -26,12 +26,13 @@ from guides.channels import (
     notice_params,
     stable_qr_text,
 )
+from guides.channels import render as render_channel
 from guides.clock import local_today
 from guides.i18n import _
 from guides.qr import QrSource
 from guides.situations import build_notice, read_answers, read_marks
 from guides.urls import Urls
-from registry import qrcodes
+from registry import qrcodes, rendered
 from registry.reads.public import PublicReads
 from registry.web.deps import calendar, now
 from registry.web.public import GoneException
@@ -113,9 +114,16 @@ async def _page(request: Request, reads: PublicReads, channel: str, code: str, u
     key = (channel, fingerprint)
     cached = reads.documents.get(key)
     if cached is None:
-        guide, fingerprint = await _published(reads, code)
-        context = context_for(spec, guide, fingerprint, urls, await _stored_qr(spec, guide, urls))
-        body = render(request, spec.template, context)
+        # The printout is stored at publication (registry.rendered); Markdown is rendered here.
+        stamp = rendered.stamp(urls)
+        stored_key = rendered.print_key(fingerprint) if channel == "print" else None
+        body = await rendered.read(stored_key, stamp) if stored_key else None
+        if body is None:
+            guide, fingerprint = await _published(reads, code)
+            env = request.app.template_engine.engine
+            body = render_channel(spec, guide, fingerprint, urls, env, await _stored_qr(spec, guide, urls))
+            if stored_key:
+                rendered.remember(stored_key, body, stamp)
         cached = reads.documents.put(key, (body, etag_for(channel, fingerprint), inline_style_hashes(body)))
     body, etag, styles = cached
     headers = {"X-Content-Fingerprint": fingerprint, "Cache-Control": A_WHILE}

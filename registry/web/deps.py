@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 
 from litestar.connection import ASGIConnection
 
-from registry.workdays import Calendar
+from registry.workdays import Calendar, default_calendar
 
 
-@lru_cache(maxsize=1)
 def calendar() -> Calendar:
-    """The working-day calendar (seeds/calendar_overrides.toml), loaded once per process."""
-    return Calendar.load()
+    """The working-day calendar, loaded once per process (registry.workdays.default_calendar)."""
+    return default_calendar()
 
 
 def now(connection: ASGIConnection) -> datetime:

@@ -8,11 +8,10 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from guides.channels import CHANNELS, guide_context
 from guides.clock import local_today
 from guides.i18n import _
 from guides.urls import Urls
-from registry import queries
+from registry import queries, rendered
 from registry.diff import diff_guides
 from registry.events import reads as event_reads
 from registry.inputs import Invalid, parse_int
@@ -144,9 +143,10 @@ class PublicController(Controller):
             guide = await reads.snapshot(found.edition_id, found.fingerprint)
             raise GoneException(_("服务事项“{name}”（{code}）已取消，不再办理。", name=guide.name, code=code))
         today = local_today(now(request))
+        env = request.app.template_engine.engine
 
-        async def context() -> dict:
-            # Only when the page is rendered: a cached page needs neither snapshot nor calendar.
+        async def page(outdated: dict | None = None) -> bytes:
+            # Only when the page is rendered: a stored page needs neither snapshot nor calendar.
             guide = await reads.snapshot(found.edition_id, found.fingerprint)
             coming = await reads.scheduled_guide(code)
             announcement = None
@@ -155,22 +155,23 @@ class PublicController(Controller):
                     "effective_at": coming.effective_at,
                     "lines": [c.line() for c in diff_guides(guide, coming)],
                 }
-            return {
-                **guide_context(guide, found.fingerprint, urls),
-                **CHANNELS["hall"].extra_context(guide, found.fingerprint, urls),
-                "announcement": announcement,
-                "outdated": await _outdated_paper(code, v, guide.version),
-                "today_facts": day_facts(calendar(), today),  # "今天 10:00–19:30" / "今天休息（国庆节）"
-                "reviewed_on": found.reviewed_on,
-                "review_flag": found.review_flag,
-            }
+            return rendered.hall_page(
+                guide,
+                found.fingerprint,
+                urls,
+                env,
+                announcement=announcement,
+                outdated=outdated,
+                today_facts=day_facts(calendar(), today),  # "今天 10:00–19:30" / "今天休息（国庆节）"
+                reviewed_on=found.reviewed_on,
+                review_flag=found.review_flag,
+            )
 
         headers = {"X-Content-Fingerprint": found.fingerprint, "Cache-Control": "public, max-age=60"}
         if v is not None and printed_version(v) < found.version:
             # An old printout: what changed since it was printed (rare, not cached).
-            return cached_response(
-                request, render(request, "guides/hall.html", await context()), headers=headers
-            )
+            body = await page(await _outdated_paper(code, v, found.version))
+            return cached_response(request, body, headers=headers)
         key = (
             "hall",
             found.fingerprint,
@@ -181,7 +182,18 @@ class PublicController(Controller):
         )
         cached = reads.documents.get(key)
         if cached is None:
-            body = render(request, "guides/hall.html", await context())
+            # Stored at publication (registry.rendered) unless the page changes with more than
+            # its snapshot: an announcement, a law-change notice, today's opening hours.
+            storable = rendered.hall_storable(
+                scheduled=found.scheduled_fingerprint is not None, review_flag=found.review_flag
+            )
+            stored_key = rendered.hall_key(found.fingerprint, found.reviewed_on, today)
+            stamp = rendered.stamp(urls)
+            body = await rendered.read(stored_key, stamp) if storable else None
+            if body is None:
+                body = await page()
+                if storable:
+                    rendered.remember(stored_key, body, stamp)
             cached = reads.documents.put(key, (body, etag_for(*key)))
         body, etag = cached
         return cached_response(request, body, etag=etag, headers=headers)

@@ -1,0 +1,169 @@
+"""Stored renderings (registry.rendered, issue 14): a guide no cache of the process holds is one
+indexed read, never a render; what is stored is exactly what would be rendered; nothing stale."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+import guides
+from guides.urls import Urls
+from registry import qrcodes, rendered
+from registry.app import create_app
+from registry.db import write_transaction
+from registry.qrcodes import publication_urls
+from registry.settings import Settings
+from registry.tables import Edition, ServiceItem
+from registry.vocab import local_today, system_now
+from tests.integration.test_channels import publish_new_edition
+
+CODE = "650100-SGSJ-001"
+
+
+async def stored_rows() -> dict[str, str]:
+    return {r["key"]: r["stamp"] for r in await Edition.raw("SELECT key, stamp FROM rendered_document")}
+
+
+def refuse_rendering(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make rendering a hall page or printout fail loudly; returns what someone tried."""
+    asked: list[str] = []
+
+    def refuse(*args, **kwargs):
+        asked.append(args[0].code)
+        raise AssertionError("rendered a page that should have been stored")
+
+    monkeypatch.setattr(rendered, "hall_page", refuse)
+    monkeypatch.setattr("registry.web.channels.render_channel", refuse)
+    return asked
+
+
+async def test_publication_stores_the_pages_the_public_then_gets(small_db, monkeypatch):
+    monkeypatch.delenv("ONETRIP_PUBLIC_URL", raising=False)
+    guide = await publish_new_edition(CODE, promised_days=3)
+    urls = publication_urls()
+    fingerprint = guides.fingerprint(guide)
+    today = local_today(system_now())
+    hall = rendered.hall_key(fingerprint, today.isoformat(), today)
+    printout = rendered.print_key(fingerprint)
+    rows = await stored_rows()
+    assert rows[hall] == rows[printout] == rendered.stamp(urls)
+    stored_hall = await rendered.read(hall, rendered.stamp(urls))
+    stored_print = await rendered.read(printout, rendered.stamp(urls))
+
+    # A new process (empty caches) serves the stored bytes and renders nothing.
+    asked = refuse_rendering(monkeypatch)
+    app = create_app(small_db.settings, engine=small_db.engine, pool=False)
+    async with AsyncTestClient(app=app) as client:
+        page = await client.get(f"/g/{CODE}")
+        printed = await client.get(f"/g/{CODE}/print")
+    assert asked == []
+    assert page.status_code == printed.status_code == 200
+    assert page.content == stored_hall and printed.content == stored_print
+    assert guide.name.encode() in page.content and f"?v={guide.version}".encode() in printed.content
+
+
+async def test_a_page_rendered_on_request_is_stored_and_equals_the_rendering(small_db):
+    """Pages never stored (a registry from before, another address) are rendered on their first
+    request and stored; the next process reads them: the same bytes."""
+    base = "https://c.example.cn"
+    settings = Settings(database_url=small_db.settings.database_url, public_url=base, publish_interval=0)
+    stamp = rendered.stamp(Urls(base))
+    assert not any(s == stamp for s in (await stored_rows()).values())
+    app = create_app(settings, engine=small_db.engine, pool=False)
+    async with AsyncTestClient(app=app) as client:
+        first = await client.get(f"/g/{CODE}")
+        first_print = await client.get(f"/g/{CODE}/print")
+        await rendered.flushed()
+    stored = {k for k, s in (await stored_rows()).items() if s == stamp}
+    assert {k.split(":")[0] for k in stored} == {"hall", "print"}
+    app = create_app(settings, engine=small_db.engine, pool=False)
+    async with AsyncTestClient(app=app) as client:
+        again = await client.get(f"/g/{CODE}")
+        again_print = await client.get(f"/g/{CODE}/print")
+    assert again.content == first.content and again_print.content == first_print.content
+    assert base.encode() in again.content
+
+
+async def test_another_stamp_is_a_miss_never_a_stale_page(small_db):
+    """A stored page rendered by other templates or for another address is not served."""
+    await publish_new_edition(CODE, promised_days=4)
+    urls = publication_urls()
+    key = max(k for k in await stored_rows() if k.startswith("print:"))
+    assert await rendered.read(key, rendered.stamp(urls)) is not None
+    assert await rendered.read(key, "0" * 16) is None
+    async with write_transaction():
+        await Edition.raw("UPDATE rendered_document SET body = {} WHERE key = {}", b"junk", key)
+        await Edition.raw("UPDATE rendered_document SET stamp = {} WHERE key = {}", "old", key)
+    settings = Settings(
+        database_url=small_db.settings.database_url, public_url=urls.public_url, publish_interval=0
+    )
+    app = create_app(settings, engine=small_db.engine, pool=False)
+    async with AsyncTestClient(app=app) as client:
+        page = await client.get(f"/g/{CODE}/print")
+    assert page.status_code == 200 and b"junk" not in page.content
+
+
+async def test_a_new_day_replaces_the_stored_hall_page(small_db):
+    fingerprint = "f" * 64
+    day = date(2026, 12, 1)
+    await rendered.store({rendered.hall_key(fingerprint, "2026-11-30", day): b"<p>1</p>"}, "s")
+    await rendered.store({rendered.print_key(fingerprint): b"<p>p</p>"}, "s")
+    later = rendered.hall_key(fingerprint, "2026-11-30", day + timedelta(days=1))
+    await rendered.store({later: b"<p>2</p>"}, "s")
+    keys = [k for k in await stored_rows() if fingerprint in k]
+    assert sorted(keys) == sorted([later, rendered.print_key(fingerprint)])
+    assert await rendered.read(later, "s") == b"<p>2</p>"
+
+
+async def test_flagged_guides_are_rendered_per_request_not_stored(small_db):
+    async with write_transaction():
+        await ServiceItem.update({ServiceItem.review_flag: "amended"}).where(ServiceItem.code == CODE)
+    before = await stored_rows()
+    app = create_app(small_db.settings, engine=small_db.engine, pool=False)
+    async with AsyncTestClient(app=app) as client:
+        page = await client.get(f"/g/{CODE}")
+        await rendered.flushed()
+    assert "设定依据已修订或废止".encode() in page.content
+    assert {k for k in await stored_rows() if k.startswith("hall:")} == {
+        k for k in before if k.startswith("hall:")
+    }
+
+
+async def test_fill_renders_every_current_guide_once(small_db):
+    urls = Urls("https://fill.example.cn")
+    current = [
+        r["code"]
+        for r in await ServiceItem.raw(
+            "SELECT code FROM service_item WHERE current_edition IS NOT NULL AND withdrawn = {}", False
+        )
+    ]
+    seen: list[tuple[int, int]] = []
+    worked = await rendered.fill(urls, processes=2, progress=lambda done, total: seen.append((done, total)))
+    assert worked == len(current) and seen[-1] == (len(current), len(current))
+    stamp = rendered.stamp(urls)
+    rows = {k: s for k, s in (await stored_rows()).items() if s == stamp}
+    assert sum(k.startswith("print:") for k in rows) == len(current)
+    assert sum(k.startswith("hall:") for k in rows) == len(current)
+    texts = [urls.guide_absolute(code) for code in current]
+    assert set(await qrcodes.stored(texts)) == set(texts)
+    # Idempotent: nothing left to do; and what it stored is what a request renders.
+    assert await rendered.fill(urls, processes=2) == 0
+    settings = Settings(
+        database_url=small_db.settings.database_url, public_url=urls.public_url, publish_interval=0
+    )
+    app = create_app(settings, engine=small_db.engine, pool=False)
+    key = next(k for k in rows if k.startswith("hall:"))
+    stored = await rendered.read(key, stamp)
+    async with write_transaction():
+        await Edition.raw("DELETE FROM rendered_document WHERE key = {}", key)
+    async with AsyncTestClient(app=app) as client:
+        code = (
+            await ServiceItem.raw(
+                "SELECT si.code AS code FROM service_item si JOIN edition e ON e.id = si.current_edition"
+                " WHERE e.fingerprint = {}",
+                key.split(":")[1],
+            )
+        )[0]["code"]
+        assert (await client.get(f"/g/{code}")).content == stored
