@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+import msgspec
 from jinja2 import Environment
 from markupsafe import Markup
 
@@ -190,6 +191,12 @@ CHANNELS: Mapping[str, Channel] = MappingProxyType(
         ),
     }
 )
+
+
+def api_item(guide: Guide, fingerprint: str) -> bytes:
+    """The open-data API's document of one guide (/api/items/{code}): every field of the snapshot,
+    defaults included, and its fingerprint."""
+    return msgspec.json.encode({**guide.to_dict(), "fingerprint": fingerprint})
 
 
 def notice_context(notice: Notice, fingerprint: str, urls: Urls, params: Mapping[str, str]) -> dict[str, Any]:

@@ -158,6 +158,12 @@ def create_app(
     background: list[asyncio.Task] = []
     reads = PublicReads()
 
+    def provide_urls(settings: Settings) -> Urls:
+        return urls
+
+    def provide_reads(urls: Urls) -> PublicReads:
+        return reads
+
     async def on_startup() -> None:
         await prepare(engine)
         if pool and isinstance(engine, PostgresEngine):
@@ -208,9 +214,12 @@ def create_app(
             ),
         ],
         dependencies={
+            # Chained (urls after settings, reads after urls) so that Litestar resolves them one
+            # after another: independent dependencies are resolved concurrently, in an anyio task
+            # group per request — ~12 % of the time of a page served from memory.
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
-            "urls": Provide(lambda: urls, use_cache=True, sync_to_thread=False),
-            "reads": Provide(lambda: reads, use_cache=True, sync_to_thread=False),
+            "urls": Provide(provide_urls, use_cache=True, sync_to_thread=False),
+            "reads": Provide(provide_reads, use_cache=True, sync_to_thread=False),
         },
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment)),
         plugins=[HTMXPlugin()],

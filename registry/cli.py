@@ -56,18 +56,31 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     # The pages and QR codes of what was loaded, rendered now (in processes) rather than on the
-    # first request of each guide (registry.rendered).
+    # first request of each guide.
+    _render_all()
+    return 0
+
+
+def _render_all() -> int:
     from registry import rendered
     from registry.qrcodes import publication_urls
 
-    shown[0] = 0
+    shown = [0]
 
-    def rendering(done: int, total: int) -> None:
+    def progress(done: int, total: int) -> None:  # every 10 000 guides, and the last
         if total >= 5000 and (done // 10_000 > shown[0] // 10_000 or done == total):
             shown[0] = done
             print(_("预渲染指南 {done}/{total}", done=done, total=total), file=sys.stderr, flush=True)
 
-    asyncio.run(rendered.fill(publication_urls(), progress=rendering))
+    return asyncio.run(rendered.fill(publication_urls(), progress=progress))
+
+
+def cmd_render(settings: Settings, args: argparse.Namespace) -> int:
+    """Render and store the pages and QR codes of every current guide that are not stored for
+    this version and public address (registry.rendered): after an upgrade or a new
+    ONETRIP_PUBLIC_URL, instead of rendering each guide on its first request."""
+    _engine(settings)
+    print(_("已预渲染 {n} 个指南", n=_render_all()))
     return 0
 
 
@@ -383,6 +396,11 @@ def build_parser() -> argparse.ArgumentParser:
     due = sub.add_parser("publish-due", help="publish what is due (safe from cron every minute)")
     due.add_argument("--verbose", action="store_true")
     due.set_defaults(func=cmd_publish_due)
+
+    render = sub.add_parser(
+        "render", help="store the hall page, printout and QR codes of every current guide not stored yet"
+    )
+    render.set_defaults(func=cmd_render)
 
     reindex = sub.add_parser("reindex", help="rebuild the search index from the current guides")
     reindex.set_defaults(func=cmd_reindex)

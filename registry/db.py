@@ -98,6 +98,12 @@ class KeptReadsSQLiteEngine(SQLiteEngine):
             return await loop.run_in_executor(self._readers, self._read, query, args or [])
         return await super()._run_in_new_connection(query, args, query_type, table)
 
+    def read_inline(self, query: str, args: list[Any]) -> list[dict[str, Any]]:
+        """Run a point read (one row on an index, a few µs) on the calling thread's own kept
+        connection: for the hottest lookups, handing the query to a reader thread and back costs
+        ≈ 95 µs, twenty times the query. Only for queries that read a handful of rows by key."""
+        return self._read(query, args)
+
     def close_readers(self) -> None:
         """Close the kept connections and stop their threads (the app's shutdown calls it);
         later reads open a connection each, as Piccolo does."""
@@ -237,3 +243,18 @@ async def execute_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
         parts = sql.split("{}")
         sql = "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1)) + parts[-1]
     await _connection(engine).executemany(sql, rows)
+
+
+async def point_read(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """A read of a few rows by key (`{}` placeholders): on SQLite, on the event loop's own kept
+    connection (WAL: it never waits for a writer); elsewhere, a raw query like any other."""
+    from registry.tables import Department
+
+    engine = Department._meta.db
+    if (
+        isinstance(engine, KeptReadsSQLiteEngine)
+        and not engine._closed
+        and engine.current_transaction.get() is None  # a transaction reads its own writes
+    ):
+        return engine.read_inline(sql.replace("{}", "?"), list(args))
+    return await Department.raw(sql, *args)

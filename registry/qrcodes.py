@@ -26,7 +26,7 @@ from guides.channels import qr_texts
 from guides.qr import QrCode, draw
 from guides.snapshot import Guide
 from guides.urls import Urls
-from registry.db import write_transaction
+from registry.db import point_read, write_transaction
 from registry.settings import Settings
 from registry.tables import Edition
 
@@ -48,7 +48,9 @@ async def stored(texts: Iterable[str]) -> dict[str, QrCode]:
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
         marks = ", ".join("{}" for _t in chunk)
-        for row in await Edition.raw(f"SELECT text, svg, png FROM qr_code WHERE text IN ({marks})", *chunk):
+        sql = f"SELECT text, svg, png FROM qr_code WHERE text IN ({marks})"
+        # A page's one or two codes: a point read; an export's hundreds: a reader thread's.
+        for row in await (point_read(sql, *chunk) if len(chunk) <= 2 else Edition.raw(sql, *chunk)):
             found[row["text"]] = QrCode(row["text"], bytes(row["svg"]), bytes(row["png"]))
     return found
 

@@ -5,7 +5,8 @@ is larger than any such cache, and rendering a hall page costs ≈ 1–2 ms. So 
 on nothing but a published snapshot are rendered when it is published and stored in the
 `rendered_document` table; a request that misses this process's memory reads one row by its key.
 
-- **What is stored:** the printout of every published snapshot (`print:{fingerprint}`), and the
+- **What is stored:** the printout and the API document of every published snapshot
+  (`print:{fingerprint}`, `api:{fingerprint}`), and the
   hall page of the day (`hall:{fingerprint}:{reviewed_on}:{day}`: the page shows 最近审核 and each
   venue's hours today). One hall page per fingerprint is kept: storing the next day's replaces
   it. Not stored — rendered per request and kept in memory only: a hall page with an announced
@@ -38,11 +39,11 @@ from typing import Any
 from jinja2 import Environment
 
 from guides import Guide
-from guides.channels import CHANNELS, code_qr_text, render
+from guides.channels import CHANNELS, api_item, code_qr_text, render
 from guides.qr import QrCode, draw
 from guides.templating import TEMPLATES_DIR, make_environment
 from guides.urls import Urls
-from registry.db import execute_many, write_transaction
+from registry.db import execute_many, point_read, write_transaction
 from registry.inputs import entries_text
 from registry.tables import Edition
 from registry.vocab import jinja_globals, local_today, system_now
@@ -105,6 +106,10 @@ def print_key(fingerprint: str) -> str:
     return f"print:{fingerprint}"
 
 
+def api_key(fingerprint: str) -> str:
+    return f"api:{fingerprint}"
+
+
 def hall_storable(*, scheduled: bool, review_flag: str) -> bool:
     """Is the hall page a function of the snapshot, its review date and the day alone?"""
     return not scheduled and not review_flag
@@ -155,6 +160,7 @@ def pages(
 ) -> dict[str, bytes]:
     """The stored pages of a just-published guide (no announcement, no law-change flag)."""
     return {
+        api_key(fingerprint): api_item(guide, fingerprint),
         print_key(fingerprint): print_page(guide, fingerprint, urls, env, qr),
         hall_key(fingerprint, reviewed_on, day): hall_page(
             guide, fingerprint, urls, env, today_facts=_day_facts(day), reviewed_on=reviewed_on
@@ -171,7 +177,7 @@ def _day_facts(day: date) -> Any:
 
 async def read(key: str, stamp_: str) -> bytes | None:
     """The stored page, or None when it is not stored or was rendered by other code."""
-    rows = await Edition.raw("SELECT stamp, body FROM rendered_document WHERE key = {}", key)
+    rows = await point_read("SELECT stamp, body FROM rendered_document WHERE key = {}", key)
     if not rows or rows[0]["stamp"] != stamp_:
         return None
     return zlib.decompress(bytes(rows[0]["body"]))
@@ -275,6 +281,7 @@ class Job:
     reviewed_on: str
     hall: bool  # render the hall page of `day` (storable and missing)
     print: bool  # render the printout (missing)
+    api: bool  # make the API document (missing)
     draw: tuple[str, ...]  # QR texts not stored yet
 
 
@@ -301,6 +308,8 @@ def _render_jobs(jobs: Sequence[Job], day: date) -> tuple[list[QrCode], dict[str
             found[print_key(job.fingerprint)] = print_page(
                 guide, job.fingerprint, urls, env, lambda text, drawn=drawn: drawn.get(text) or draw(text)
             )
+        if job.api:
+            found[api_key(job.fingerprint)] = api_item(guide, job.fingerprint)
         if job.hall:
             found[hall_key(job.fingerprint, job.reviewed_on, day)] = hall_page(
                 guide, job.fingerprint, urls, env, today_facts=facts, reviewed_on=job.reviewed_on
@@ -329,7 +338,7 @@ async def _jobs(rows: Sequence[dict[str, Any]], urls: Urls, stamp_: str, day: da
         hall = hall_storable(scheduled=bool(r["scheduled"]), review_flag=r["review_flag"] or "")
         texts = (code_qr_text(r["code"], urls), urls.guide_printed(r["code"], r["version"]))
         wanted.append((r, reviewed_on, hall, texts))
-    keys = [print_key(r["fingerprint"]) for r, *_rest in wanted]
+    keys = [key(r["fingerprint"]) for r, *_rest in wanted for key in (print_key, api_key)]
     keys += [hall_key(r["fingerprint"], on, day) for r, on, hall, _t in wanted if hall]
     have = await stored_keys(keys, stamp_)
     drawn = set(await qrcodes.stored([t for *_rest, texts in wanted for t in texts]))
@@ -341,9 +350,10 @@ async def _jobs(rows: Sequence[dict[str, Any]], urls: Urls, stamp_: str, day: da
             reviewed_on=reviewed_on,
             hall=hall and hall_key(r["fingerprint"], reviewed_on, day) not in have,
             print=print_key(r["fingerprint"]) not in have,
+            api=api_key(r["fingerprint"]) not in have,
             draw=tuple(t for t in dict.fromkeys(texts) if t not in drawn),
         )
-        if job.hall or job.print or job.draw:
+        if job.hall or job.print or job.api or job.draw:
             jobs.append(job)
     return jobs
 

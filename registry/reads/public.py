@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from guides import Guide
+from registry.db import point_read
 from registry.queries import DepartmentSummary, GuideLookup, ItemFilter, ItemRow
 from registry.tables import Department, Edition, SearchTopic, ServiceItem, Target
 
@@ -452,7 +453,7 @@ async def _department_page(d: DepartmentRow, trips: str | None, *, limit: int, o
 
 
 async def _load_current(code: str) -> Current:
-    rows = await ServiceItem.raw(CURRENT_SQL, code)
+    rows = await point_read(CURRENT_SQL, code)
     if not rows or rows[0]["fingerprint"] is None:
         return Current("missing")
     row = rows[0]

@@ -12,9 +12,10 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 from litestar.serialization import encode_json
 
+from guides.channels import api_item
 from guides.i18n import _
 from guides.urls import Urls
-from registry import queries
+from registry import queries, rendered
 from registry.reads.public import PublicReads
 from registry.settings import Settings
 from registry.web.errors import BadRequest
@@ -115,15 +116,27 @@ class ApiController(Controller):
         "/items/{code:str}", summary="One published guide: the whole snapshot", response_model=dict[str, Any]
     )
     async def item(
-        self, request: Request, reads: NamedDependency[PublicReads], code: FromPath[str]
+        self,
+        request: Request,
+        reads: NamedDependency[PublicReads],
+        urls: NamedDependency[Urls],
+        code: FromPath[str],
     ) -> Response[bytes]:
-        found = await reads.published_guide(code)
+        found = await reads.current(code)
         if found.status != "ok":
             raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))
         key = ("api_item", found.fingerprint)
-        body = reads.documents.get(key) or reads.documents.put(
-            key, encode_json({**found.guide.to_dict(), "fingerprint": found.fingerprint})
-        )
+        body = reads.documents.get(key)
+        if body is None:
+            # Stored at publication (registry.rendered), else made from the snapshot and stored.
+            stamp = rendered.stamp(urls)
+            stored_key = rendered.api_key(found.fingerprint)
+            body = await rendered.read(stored_key, stamp)
+            if body is None:
+                guide = await reads.snapshot(found.edition_id, found.fingerprint)
+                body = api_item(guide, found.fingerprint)
+                rendered.remember(stored_key, body, stamp)
+            reads.documents.put(key, body)
         headers = {"X-Content-Fingerprint": found.fingerprint}
         return cached_response(request, body, media_type=MediaType.JSON, headers=headers)
 

@@ -36,6 +36,7 @@ def refuse_rendering(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(rendered, "hall_page", refuse)
     monkeypatch.setattr("registry.web.channels.render_channel", refuse)
+    monkeypatch.setattr("registry.web.api.api_item", refuse)
     return asked
 
 
@@ -51,6 +52,7 @@ async def test_publication_stores_the_pages_the_public_then_gets(small_db, monke
     assert rows[hall] == rows[printout] == rendered.stamp(urls)
     stored_hall = await rendered.read(hall, rendered.stamp(urls))
     stored_print = await rendered.read(printout, rendered.stamp(urls))
+    stored_api = await rendered.read(rendered.api_key(fingerprint), rendered.stamp(urls))
 
     # A new process (empty caches) serves the stored bytes and renders nothing.
     asked = refuse_rendering(monkeypatch)
@@ -58,7 +60,9 @@ async def test_publication_stores_the_pages_the_public_then_gets(small_db, monke
     async with AsyncTestClient(app=app) as client:
         page = await client.get(f"/g/{CODE}")
         printed = await client.get(f"/g/{CODE}/print")
+        api = await client.get(f"/api/items/{CODE}")
     assert asked == []
+    assert api.content == stored_api and api.json()["fingerprint"] == fingerprint
     assert page.status_code == printed.status_code == 200
     assert page.content == stored_hall and printed.content == stored_print
     assert guide.name.encode() in page.content and f"?v={guide.version}".encode() in printed.content
@@ -145,6 +149,7 @@ async def test_fill_renders_every_current_guide_once(small_db):
     stamp = rendered.stamp(urls)
     rows = {k: s for k, s in (await stored_rows()).items() if s == stamp}
     assert sum(k.startswith("print:") for k in rows) == len(current)
+    assert sum(k.startswith("api:") for k in rows) == len(current)
     assert sum(k.startswith("hall:") for k in rows) == len(current)
     texts = [urls.guide_absolute(code) for code in current]
     assert set(await qrcodes.stored(texts)) == set(texts)
