@@ -147,7 +147,7 @@ async def list_items(flt: ItemFilter, *, page: int, page_size: int) -> tuple[lis
 
 # Snapshots are immutable and content-addressed: cache them by fingerprint (bounded, per process).
 _SNAPSHOTS: OrderedDict[str, Guide] = OrderedDict()
-_SNAPSHOT_CACHE_SIZE = 2048
+_SNAPSHOT_CACHE_SIZE = 512  # ≈ 20 KB of Python objects each
 
 
 @dataclass(frozen=True, slots=True)

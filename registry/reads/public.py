@@ -35,8 +35,9 @@ from registry.tables import Department, Edition, SearchTopic, ServiceItem, Targe
 T = TypeVar("T")
 
 HEAD_INTERVAL = 0.25  # seconds between two reads of the change log's head
-RENDERED_BYTES = 64 * 2**20  # rendered pages and documents kept per process
-SNAPSHOTS = 4096  # parsed Guide snapshots kept per process
+RENDERED_BYTES = 32 * 2**20  # rendered guide documents kept per process (more are one read away)
+PAGE_BYTES = 16 * 2**20  # rendered lists, home and metrics pages kept per process, per head
+SNAPSHOTS = 512  # parsed Guide snapshots kept per process (≈ 20 KB each)
 LOOKUPS = 20_000  # code -> current edition, per head
 
 
@@ -265,7 +266,7 @@ class PublicReads:
         self._memo: dict[Hashable, Any] = {}  # per head: overview, metrics …
         self._pending: dict[Hashable, asyncio.Future[Any]] = {}
         self.lookups = LRU(entries=LOOKUPS)  # per head: code -> Current
-        self.pages = LRU(max_bytes=rendered_bytes)  # per head: rendered lists, home, metrics
+        self.pages = LRU(max_bytes=min(rendered_bytes, PAGE_BYTES))  # per head: lists, home, metrics
         self.documents = LRU(max_bytes=rendered_bytes)  # per fingerprint: rendered guides
         self.snapshots = LRU(entries=SNAPSHOTS)  # fingerprint -> Guide
         self.head_reads = 0
