@@ -35,7 +35,7 @@ from registry.tables import Department, Edition, SearchTopic, ServiceItem, Targe
 T = TypeVar("T")
 
 HEAD_INTERVAL = 0.25  # seconds between two reads of the change log's head
-RENDERED_BYTES = 32 * 2**20  # rendered guide documents kept per process (more are one read away)
+RENDERED_BYTES = 16 * 2**20  # rendered guide documents kept per process (more are one read away)
 PAGE_BYTES = 16 * 2**20  # rendered lists, home and metrics pages kept per process, per head
 SNAPSHOTS = 512  # parsed Guide snapshots kept per process (≈ 20 KB each)
 LOOKUPS = 20_000  # code -> current edition, per head
