@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 from msgspec import Struct
 
 from guides.snapshot import F
+from registry.db import point_read
 from registry.search import names as name_index
 from registry.search import tokens
 from registry.search.names import NameIndex
@@ -344,7 +345,7 @@ async def _rows(q: _Query, *, limit: int, offset: int) -> list[dict]:
     if limit <= 0:
         return []
     if not _is_sqlite():  # PostgreSQL sorts the few columns it needs: one round trip
-        return await SearchEntry.raw(
+        return await point_read(
             f"SELECT {COLUMNS} FROM {q.source}{q.clause} ORDER BY {q.order} LIMIT {{}} OFFSET {{}}",
             *q.args,
             *q.order_args,
@@ -353,7 +354,7 @@ async def _rows(q: _Query, *, limit: int, offset: int) -> list[dict]:
         )
     ids = [
         r["id"]
-        for r in await SearchEntry.raw(
+        for r in await point_read(
             f"SELECT {q.id} AS id FROM {q.source}{q.clause} ORDER BY {q.order} LIMIT {{}} OFFSET {{}}",
             *q.args,
             *q.order_args,
@@ -366,7 +367,7 @@ async def _rows(q: _Query, *, limit: int, offset: int) -> list[dict]:
     marks = ", ".join("{}" for _ in ids)
     rows = {
         r["id"]: r
-        for r in await SearchEntry.raw(
+        for r in await point_read(
             f"SELECT e.id AS id, {COLUMNS} FROM search_entry e WHERE e.id IN ({marks})", *ids
         )
     }
@@ -375,7 +376,7 @@ async def _rows(q: _Query, *, limit: int, offset: int) -> list[dict]:
 
 async def _count(q: _Query, cap: int = COUNT_CAP) -> int:
     """How many entries match, counted up to `cap` + 1 (a page says "1000+" beyond)."""
-    (row,) = await SearchEntry.raw(
+    (row,) = await point_read(
         f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {q.source}{q.clause} LIMIT {cap + 1}) c", *q.args
     )
     return row["n"]
@@ -426,18 +427,19 @@ async def search(
     page_size: int = PAGE_SIZE,
     names: NameIndex | None = None,
 ) -> Results:
-    """The results page for `params`: a few queries, on one connection (SQLite opens one per
-    query otherwise) and one snapshot. `names`: the typo names cached per change-log head
-    (loaded now when not given)."""
+    """The results page for `params`: a few queries (PostgreSQL: in one read-only transaction).
+    `names`: the typo names cached per change-log head (loaded now when not given)."""
     engine = SearchEntry._meta.db
-    if engine.current_transaction.get() is None:
+    if engine.current_transaction.get() is None and not _is_sqlite():
         async with engine.transaction():
-            if not _is_sqlite():
-                # The planner cannot see that checking a match on a row means reading its whole
-                # (TOASTed) document: at every size it preferred scanning the table to the GIN
-                # indexes, ~80 µs a row. Only for this read-only transaction.
-                await SearchEntry.raw("SET LOCAL enable_seqscan = off")
+            # The planner cannot see that checking a match on a row means reading its whole
+            # (TOASTed) document: at every size it preferred scanning the table to the GIN
+            # indexes, ~80 µs a row. Only for this read-only transaction.
+            await SearchEntry.raw("SET LOCAL enable_seqscan = off")
             return await _search(params, vocabulary, page_size, names)
+    # SQLite: each query is a point read on the event loop's kept connection (registry.db): a
+    # search is a handful of indexed FTS5 queries of well under a millisecond each, and handing
+    # each to a thread and back cost more than running it.
     return await _search(params, vocabulary, page_size, names)
 
 
