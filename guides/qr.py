@@ -48,6 +48,26 @@ class PackedPNGImage(PyPNGImage):
         self._img.write_packed(stream, rows)
 
 
+class FastSvgPathImage(SvgPathFillImage):
+    """qrcode's SVG path image (white background), its path written in one pass over the
+    modules: the same bytes, ≈ 4× faster (qrcode computes each module's square with Decimal
+    arithmetic, ≈ 2 ms a code)."""
+
+    needs_drawrect = False
+
+    def process(self) -> None:
+        border, box = self.border, self.box_size
+        # Every corner lies on the module grid: its coordinates as qrcode's drawer writes them.
+        at = [str(self.units(i * box, text=False)) for i in range(self.width + 2 * border + 1)]
+        self._subpaths = [
+            f"M{at[c]},{at[r]}H{at[c + 1]}V{at[r + 1]}H{at[c]}z"
+            for r, row in enumerate(self.modules, start=border)
+            for c, dark in enumerate(row, start=border)
+            if dark
+        ]
+        super().process()
+
+
 def _image(url: str, factory: type, box_size: int):
     code = qrcode.QRCode(
         error_correction=ERROR_CORRECTION,
@@ -65,7 +85,7 @@ def qr_svg(url: str) -> bytes:
     """A standalone SVG document (one path of module squares on a white background)."""
     # SvgPathFillImage is SvgPathImage plus a white background, so the quiet zone stays white on
     # a dark page or a dark-mode image viewer.
-    return _image(url, SvgPathFillImage, SVG_BOX_SIZE).to_string()
+    return _image(url, FastSvgPathImage, SVG_BOX_SIZE).to_string()
 
 
 @lru_cache(maxsize=4096)
@@ -97,7 +117,7 @@ def draw(text: str) -> QrCode:
         error_correction=ERROR_CORRECTION,
         border=QUIET_ZONE,
         box_size=SVG_BOX_SIZE,
-        image_factory=SvgPathFillImage,
+        image_factory=FastSvgPathImage,
     )
     code.add_data(text)
     code.make(fit=True)  # the symbol and its mask: computed once for both images

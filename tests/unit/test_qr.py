@@ -111,3 +111,18 @@ def test_packed_png_writer_gives_qrcode_s_own_bytes(text, box_size):
     slow = io.BytesIO()
     code.make_image(image_factory=PyPNGImage).save(slow)
     assert qr_png(text, box_size) == slow.getvalue()
+
+
+@pytest.mark.parametrize("text", [*URLS, URLS[0] + "?v=12", "https://a.example/" + "x" * 300])
+def test_fast_svg_writer_gives_qrcode_s_own_bytes(text):
+    """The SVG path is written in one pass over the modules; it must be exactly qrcode's own
+    SvgPathFillImage document, square by square."""
+    import qrcode
+    from qrcode.image.svg import SvgPathFillImage
+
+    from guides.qr import ERROR_CORRECTION, SVG_BOX_SIZE
+
+    code = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=QUIET_ZONE, box_size=SVG_BOX_SIZE)
+    code.add_data(text)
+    code.make(fit=True)
+    assert qr_svg(text) == code.make_image(image_factory=SvgPathFillImage).to_string()
