@@ -46,7 +46,7 @@ from guides.urls import Urls
 from registry.db import execute_many, point_read, write_transaction
 from registry.inputs import entries_text
 from registry.tables import Edition
-from registry.vocab import jinja_globals, local_today, system_now
+from registry.vocab import EditionStatus, jinja_globals, local_today, system_now
 from registry.workdays import day_facts, default_calendar
 
 log = logging.getLogger(__name__)
@@ -409,4 +409,30 @@ async def fill(
                 progress(done, total)
         for future in asyncio.as_completed(pending):
             await write(future)
+    await prune()
     return worked
+
+
+async def prune() -> int:
+    """Delete the stored pages of snapshots no longer published or announced (superseded
+    editions, withdrawn items): what `fill` leaves behind after a bulk update. Returns how many."""
+    live = {
+        r["fingerprint"]
+        for r in await Edition.raw(
+            "SELECT fingerprint FROM edition WHERE status IN ({}, {}) AND fingerprint IS NOT NULL",
+            EditionStatus.published.value,
+            EditionStatus.scheduled.value,
+        )
+    }
+    dead = [
+        r["key"]
+        for r in await Edition.raw("SELECT key FROM rendered_document")
+        if r["key"].split(":")[1] not in live
+    ]
+    for start in range(0, len(dead), 500):
+        chunk = dead[start : start + 500]
+        async with write_transaction():
+            await Edition.raw(
+                f"DELETE FROM rendered_document WHERE key IN ({', '.join('{}' for _k in chunk)})", *chunk
+            )
+    return len(dead)

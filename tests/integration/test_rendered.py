@@ -172,3 +172,24 @@ async def test_fill_renders_every_current_guide_once(small_db):
             )
         )[0]["code"]
         assert (await client.get(f"/g/{code}")).content == stored
+
+
+async def test_fill_prunes_the_pages_of_superseded_snapshots(small_db):
+    urls = Urls("https://prune.example.cn")
+    await rendered.fill(urls, processes=1)
+    before = await stored_rows()
+    guide = await publish_new_edition(CODE, promised_days=6)
+    await rendered.fill(urls, processes=1)
+    after = await stored_rows()
+    new = guides.fingerprint(guide)
+    assert rendered.print_key(new) in after and rendered.api_key(new) in after
+    gone = {k for k in before if k not in after}
+    # The superseded snapshot's pages are gone, nothing else.
+    assert gone and all(rendered.print_key(new) not in k for k in gone)
+    live = {
+        r["fingerprint"]
+        for r in await Edition.raw(
+            "SELECT fingerprint FROM edition WHERE status IN ('published', 'scheduled')"
+        )
+    }
+    assert {k.split(":")[1] for k in after} <= live
