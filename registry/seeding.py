@@ -8,8 +8,11 @@ republished as a new edition with `update=True`).
 
 from __future__ import annotations
 
+import asyncio
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -19,12 +22,13 @@ import msgspec
 import rtoml
 from msgspec import Struct
 
-from guides import DepartmentRef, Guide
 from guides.i18n import _
 from guides.snapshot import F
-from registry import attachments
+from registry import attachments, quality
 from registry.db import write_transaction
+from registry.editions import bulk as bulk_work
 from registry.editions import store
+from registry.editions.bulk import historical
 from registry.editions.publication import NewSeed, publish_new_seeds, publish_seed, publish_seed_updates
 from registry.editions.schema import EditionContent, content_from_mapping, item_code_error
 from registry.errors import DomainError, ValidationError
@@ -32,7 +36,7 @@ from registry.events import seeds as event_seeds
 from registry.inputs import read
 from registry.search import index as search_index
 from registry.search import vocabulary
-from registry.snapshot import Catalogue, build_guide, department_ref
+from registry.snapshot import Catalogue
 from registry.tables import Department, Edition, LegalDocument, Material, ServiceItem, Target
 from registry.vocab import (
     DEPARTMENT_KINDS,
@@ -40,8 +44,6 @@ from registry.vocab import (
     ITEM_TYPES,
     MATERIAL_KINDS,
     Level,
-    local_midnight,
-    local_today,
     system_now,
 )
 
@@ -506,47 +508,126 @@ async def apply_seeds(
                 ServiceItem.current_edition,
             )
         }
-        for start in range(0, len(bundle.items), BATCH):
-            chunk = bundle.items[start : start + BATCH]
-            await _apply_items(
-                chunk, items, departments, catalogue, ids, report, now=now, update=update, bulk=bulk
-            )
-            if progress is not None:
-                progress(start + len(chunk), len(bundle.items))
+        zdicts = tuple(dict.fromkeys(s.zdict for s in bundle.items))
+        which = {z: i for i, z in enumerate(zdicts)}
+        preparer = bulk_work.Preparer(catalogue, await quality.gov_issued_codes(), zdicts, len(bundle.items))
+        try:
+            # Batches are prepared (in worker processes) a few ahead of the one being written.
+            pending: deque[tuple[int, list[SeedItem], Future[list[bulk_work.Result]]]] = deque()
+            total = len(bundle.items)
+            for start in range(0, total, BATCH):
+                chunk = bundle.items[start : start + BATCH]
+                works = await _works(chunk, items, departments, which, update=update)
+                pending.append((start, chunk, preparer.submit(works, now, update, bulk)))
+                if len(pending) > AHEAD:
+                    await _write_batch(
+                        *pending.popleft(), total, departments, catalogue, ids, report, now, progress
+                    )
+            while pending:
+                await _write_batch(
+                    *pending.popleft(), total, departments, catalogue, ids, report, now, progress
+                )
+        finally:
+            preparer.close()
         await event_seeds.apply_events(bundle.events, now=now, update=update, report=report)
     return report
 
 
-async def _apply_items(
+AHEAD = 2  # batches prepared ahead of the one being written (one per worker)
+
+
+async def _write_batch(
+    start: int,
+    chunk: list[SeedItem],
+    future: Future[list[bulk_work.Result]],
+    total: int,
+    departments: dict[str, dict[str, Any]],
+    catalogue: Catalogue,
+    ids: store.RefIds,
+    report: SeedReport,
+    now: datetime,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    results = await asyncio.wrap_future(future)
+    await _apply_items(chunk, results, departments, catalogue, ids, report, now=now)
+    if progress is not None:
+        progress(start + len(chunk), total)
+
+
+async def _works(
     chunk: list[SeedItem],
     items: dict[str, dict[str, Any]],
+    departments: dict[str, dict[str, Any]],
+    zdicts: dict[bytes, int],
+    *,
+    update: bool,
+) -> list[bulk_work.Work]:
+    """A batch's seed items with what the database holds for those that exist: their row, their
+    current guide and (when updating) their highest version, in three queries."""
+    existing = [s.code for s in chunk if s.code in items]
+    rows: dict[str, dict[str, Any]] = {}
+    current: dict[int, str] = {}
+    versions: dict[int, int] = {}
+    if existing:
+        rows = {
+            r["code"]: r
+            for r in await ServiceItem.select(*store.ITEM_COLUMNS).where(ServiceItem.code.is_in(existing))
+        }
+        wanted = [r["current_edition"] for r in rows.values() if r["current_edition"] is not None]
+        current = {
+            r["id"]: r["snapshot"]
+            for r in await Edition.select(Edition.id, Edition.snapshot).where(
+                Edition.id.is_in(wanted or [-1])
+            )
+        }
+        if update:
+            ids = [r["id"] for r in rows.values()]
+            for r in await Edition.select(Edition.item, Edition.version).where(Edition.item.is_in(ids)):
+                versions[r["item"]] = max(versions.get(r["item"], 0), r["version"])
+    works = []
+    for seed in chunk:
+        row = rows.get(seed.code)
+        works.append(
+            bulk_work.Work(
+                code=seed.code,
+                item_type=seed.item_type,
+                packed=seed.packed,
+                zdict=zdicts[seed.zdict],
+                department=dict(departments[seed.department]),
+                item=dict(row) if row is not None else None,
+                current=(current.get(row["current_edition"]) or None) if row is not None else None,
+                version=versions.get(row["id"], 0) if row is not None else 0,
+            )
+        )
+    return works
+
+
+async def _apply_items(
+    chunk: list[SeedItem],
+    results: list[bulk_work.Result],
     departments: dict[str, dict[str, Any]],
     catalogue: Catalogue,
     ids: store.RefIds,
     report: SeedReport,
     *,
     now: datetime,
-    update: bool,
-    bulk: bool,
 ) -> None:
-    """One batch of seed items: the current guides of those that exist are read in one query."""
-    current = await _current_guides([items[s.code]["current_edition"] for s in chunk if s.code in items])
+    """One batch of seed items, prepared: those published one by one go first, in order, then
+    the new ones and the new editions in bulk."""
     new: list[NewSeed] = []
-    updates: list[tuple[str, EditionContent]] = []
-    for seed in chunk:
-        dept = departments[seed.department]
-        ref = department_ref(dept)
-        existing = items.get(seed.code)
-        content = seed.content
-        published_at = historical(now, content.effective_at)
-        if existing is None and content.effective_at <= local_today(published_at):
-            # In force already: published in bulk.
-            new.append(NewSeed(seed.code, seed.item_type, dept["id"], ref, content, published_at))
+    updates: list[tuple[str, bulk_work.Prepared]] = []
+    for seed, result in zip(chunk, results, strict=True):
+        kind = result.kind
+        if kind is bulk_work.Kind.new:
+            new.append(
+                NewSeed(seed.code, seed.item_type, departments[seed.department]["id"], result.prepared)
+            )
             report.count("created", "items")
-            continue
-        if existing is None:  # announced now, in force later
+        elif kind is bulk_work.Kind.later:  # announced now, in force later
+            content = seed.content
+            department = departments[seed.department]["id"]
             await ServiceItem.insert(
-                ServiceItem(code=seed.code, department=dept["id"], item_type=seed.item_type, created_at=now)
+                ServiceItem(code=seed.code, department=department, item_type=seed.item_type, created_at=now)
             )
             await publish_seed(
                 item=await store.item_row(seed.code),
@@ -554,24 +635,23 @@ async def _apply_items(
                 content=content,
                 catalogue=catalogue,
                 ids=ids,
-                now=published_at,
+                now=historical(now, content.effective_at),
             )
             report.count("created", "items")
-            continue
-        guide = current.get(existing["current_edition"])
-        if guide is not None and _same(guide, seed, content, ref, catalogue):
+        elif kind is bulk_work.Kind.unchanged:
             report.count("unchanged", "items")
-        elif not update:
+        elif kind is bulk_work.Kind.differs:
             report.count("unchanged", "items")
             report.differs.append(seed.code)
-        elif bulk and content.effective_at <= local_today(now):
-            updates.append((seed.code, content))
+        elif kind is bulk_work.Kind.update:
+            updates.append((seed.code, result.prepared))
             report.count("updated", "items")
         else:
+            item = await store.item_row(seed.code, lock=True)
             await publish_seed(
-                item=await store.item_row(seed.code, lock=True),
-                version=await store.next_version(existing["id"]),
-                content=content,
+                item=item,
+                version=await store.next_version(item["id"]),
+                content=seed.content,
                 catalogue=catalogue,
                 ids=ids,
                 now=now,
@@ -579,42 +659,9 @@ async def _apply_items(
             )
             report.count("updated", "items")
     if new:
-        await publish_new_seeds(new, catalogue=catalogue, ids=ids, now=now)
+        await publish_new_seeds(new, ids=ids, now=now)
     if updates:
-        await publish_seed_updates(
-            updates, catalogue=catalogue, ids=ids, now=now, change_note=_("依据种子数据更新")
-        )
-
-
-def historical(now: datetime, effective_at: date) -> datetime:
-    """Seed data describes guides already in force: treat one as published when it took effect
-    (so metrics "as of" a past date see it), never later than now."""
-    return min(now, local_midnight(effective_at))
-
-
-async def _current_guides(edition_ids: list[int | None]) -> dict[int, Guide]:
-    """Published guides by edition id, in one query."""
-    wanted = [i for i in edition_ids if i is not None]
-    if not wanted:
-        return {}
-    rows = await Edition.select(Edition.id, Edition.snapshot).where(Edition.id.is_in(wanted))
-    return {r["id"]: Guide.from_json(r["snapshot"]) for r in rows if r["snapshot"]}
-
-
-def _same(
-    current: Guide, seed: SeedItem, content: EditionContent, ref: DepartmentRef, catalogue: Catalogue
-) -> bool:
-    """Would publishing the seed change what the public sees?"""
-    candidate = build_guide(
-        code=seed.code,
-        item_type=seed.item_type,
-        department=ref,
-        version=current.version,
-        content=content,
-        catalogue=catalogue,
-        published_at=current.published_at,
-    )
-    return candidate == current
+        await publish_seed_updates(updates, ids=ids, now=now, change_note=_("依据种子数据更新"))
 
 
 async def load_seeds(root: Path, *, now: datetime | None = None, update: bool = False) -> SeedReport:

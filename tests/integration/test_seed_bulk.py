@@ -15,10 +15,20 @@ import pytest
 from registry import seeding
 from registry.changelog import verify_log
 from registry.db import write_transaction
+from registry.editions import bulk as bulk_work
 from registry.editions import publication
 from registry.seeding import apply_seeds, read_seeds
 from registry.settings import PROJECT_ROOT
-from registry.tables import TABLES, ChangeRecord, Citation, Edition, EditionMaterial, SearchEntry, ServiceItem
+from registry.tables import (
+    TABLES,
+    ChangeRecord,
+    Citation,
+    Edition,
+    EditionMaterial,
+    QualityFinding,
+    SearchEntry,
+    ServiceItem,
+)
 
 spec = importlib.util.spec_from_file_location("bench_generate", PROJECT_ROOT / "bench" / "generate.py")
 generate_module = importlib.util.module_from_spec(spec)
@@ -60,10 +70,15 @@ async def state() -> dict[str, Any]:
             key=lambda e: (e["item"], e["version"]),
         ),
         "materials": sorted(
-            (key[r["edition"]], r["material"], r["position"]) for r in await EditionMaterial.select()
+            (key[r["edition"]], r["material"], r["position"], r["source"], r["waivable"])
+            for r in await EditionMaterial.select()
         ),
         "citations": sorted(
-            (key[r["edition"]], r["document"], r["position"]) for r in await Citation.select()
+            (key[r["edition"]], r["document"], r["position"], r["articles"]) for r in await Citation.select()
+        ),
+        "findings": sorted(
+            (codes[r["item"]], r["department"], r["code"], r["severity"], r["field"], r["message"])
+            for r in await QualityFinding.select()
         ),
         "current": {
             r["code"]: key.get(r["current_edition"])
@@ -87,6 +102,7 @@ async def counts() -> dict[str, int]:
 
 async def test_bulk_update_writes_what_publishing_one_by_one_writes(db, registry_dir, monkeypatch):
     monkeypatch.setattr(seeding, "BATCH", 7)  # several batches, and a last one that is not full
+    monkeypatch.setattr(bulk_work, "POOL_FROM", 1)  # prepared in worker processes, as at scale
     await apply_seeds(read_seeds(registry_dir), now=BASE_AT)
     history = read_seeds(registry_dir / "history" / "2")
     assert len(history.items) >= 8
