@@ -431,15 +431,23 @@ async def _publish_update_batch(
             )
         )
     # make_current for every item: the guide shown so far is superseded by the new edition.
-    await Edition.update({Edition.status: EditionStatus.superseded.value}).where(
-        Edition.item.is_in(item_ids) & (Edition.status == EditionStatus.published.value)
-    )
+    # The items' editions are found by item alone: with `status = 'published'` in the same WHERE,
+    # SQLite walks the status index, every published edition of the registry once per batch.
+    shown = [
+        r["id"]
+        for r in await Edition.select(Edition.id, Edition.status).where(Edition.item.is_in(item_ids))
+        if r["status"] == EditionStatus.published.value
+    ]
+    if shown:
+        await Edition.update({Edition.status: EditionStatus.superseded.value}).where(Edition.id.is_in(shown))
     await bulk_insert(Edition, editions)
+    new_versions = {items[c]["id"]: p.version for c, p in updates}
     edition_ids = {
         r["item"]: r["id"]
-        for r in await Edition.select(Edition.id, Edition.item).where(
-            Edition.item.is_in(item_ids) & (Edition.status == EditionStatus.published.value)
+        for r in await Edition.select(Edition.id, Edition.item, Edition.version).where(
+            Edition.item.is_in(item_ids)
         )
+        if r["version"] == new_versions[r["item"]]
     }
     published = [(items[c]["id"], edition_ids[items[c]["id"]], p) for c, p in updates]
     departments = {items[c]["id"]: items[c]["department.id"] for c in codes}
