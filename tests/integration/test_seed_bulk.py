@@ -179,3 +179,33 @@ async def test_a_bad_file_or_a_failure_half_way_leaves_nothing(db, registry_dir,
         await apply_seeds(read_seeds(registry_dir / "history" / "2"), now=UPDATE_AT, update=True)
     assert len(calls) == 2
     assert await counts() == before
+
+
+def test_item_files_read_in_worker_processes_give_the_same_bundle_and_problems(
+    registry_dir, monkeypatch, tmp_path
+):
+    broken = tmp_path / "reg"
+    shutil.copytree(registry_dir, broken, ignore=shutil.ignore_patterns("history"))
+    files = sorted((broken / "items").glob("*.toml"))
+    assert len(files) >= 2
+    first, last = files[0], files[-1]
+    code = next(line for line in first.read_text(encoding="utf-8").splitlines() if line.startswith("code = "))
+    text = last.read_text(encoding="utf-8")
+    theirs = next(line for line in text.splitlines() if line.startswith("code = "))
+    text = text.replace(theirs, code, 1)  # a code already used in another file
+    text = text.replace("online_depth = ", "online_depth = 9", 1)
+    last.write_text(text, encoding="utf-8")
+
+    def read(root: Path) -> Any:
+        try:
+            return read_seeds(root)
+        except seeding.SeedError as exc:
+            return exc.problems
+
+    here = read(registry_dir), read(broken)
+    monkeypatch.setattr(seeding, "READ_POOL_FROM", 0)
+    apart = read(registry_dir), read(broken)
+    assert here[0].items == apart[0].items
+    assert len(here[0].items) == 120
+    assert here[1] == apart[1]
+    assert {p.field for p in apart[1]} >= {"code", "online_depth"}
