@@ -301,6 +301,7 @@ class _ItemFile:
 
 
 READ_POOL_FROM = 8 << 20  # bytes of item files from which they are read in worker processes
+READERS = 2  # processes reading item files (the main process only collects: both cores parse)
 
 
 def _read_item_files(
@@ -310,15 +311,15 @@ def _read_item_files(
     materials: set[str],
     documents: set[str],
 ) -> Iterator[_ItemFile]:
-    """Every items file read and checked, in order; in `bulk_work.WORKERS` processes when they
+    """Every items file read and checked, in order; in `READERS` processes when they
     are large (100 000 items: about a minute of parsing and checking in one process)."""
     paths = _kind_files(root, "items")
     args = (root, material_names, departments, materials, documents)
-    if len(paths) < 2 or sum(p.stat().st_size for p in paths) < READ_POOL_FROM or not bulk_work.WORKERS:
+    if len(paths) < 2 or sum(p.stat().st_size for p in paths) < READ_POOL_FROM or not READERS:
         for path in paths:
             yield _read_item_file(path, *args)
         return
-    with ProcessPoolExecutor(bulk_work.WORKERS, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(READERS, mp_context=multiprocessing.get_context("spawn")) as pool:
         yield from pool.map(_read_item_file, paths, *([a] * len(paths) for a in args))
 
 

@@ -30,7 +30,10 @@ from registry.search import index as search_index
 from registry.snapshot import Catalogue, build_guide, department_ref
 from registry.vocab import local_midnight, local_today
 
-WORKERS = 2  # processes preparing batches (the machine has 2 cores; the main process writes)
+# Processes preparing batches: the machine has 2 cores and the main process writes. Each holds
+# jieba's and pypinyin's dictionaries (~220 MB RSS); with 1 the base load of 10 000 items took
+# 23 s instead of 16 s.
+WORKERS = 2
 POOL_FROM = 2_000  # items: fewer are prepared in the main process (a worker starts in ~1–2 s)
 
 
