@@ -26,7 +26,7 @@ from msgspec import Struct
 from guides.i18n import _
 from guides.snapshot import F
 from registry import attachments, quality
-from registry.db import _connection, write_transaction
+from registry.db import write_transaction
 from registry.editions import bulk as bulk_work
 from registry.editions import store
 from registry.editions.bulk import historical
@@ -542,7 +542,6 @@ async def apply_seeds(
     now = now or system_now()
     report = SeedReport()
     async with write_transaction():
-        await _bulk_cache()
         named = {r["code"]: (r["name"], r["short_name"], r["level"]) for r in await Department.select()}
         dept_ids = await _upsert(
             Department,
@@ -612,18 +611,6 @@ async def apply_seeds(
             preparer.close()
         await event_seeds.apply_events(bundle.events, now=now, update=update, report=report)
     return report
-
-
-async def _bulk_cache() -> None:
-    """SQLite: a larger page cache for this transaction's connection (its own, for this
-    transaction only): the indexes and the FTS5 segments of 100 000 items are written and
-    merged in it instead of spilling to the WAL and reading back."""
-    engine = Department._meta.db
-    if engine.engine_type == "sqlite":
-        await _connection(engine).execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-
-
-CACHE_KIB = 65_536  # 64 MiB (SQLite's default is 2 MiB)
 
 
 AHEAD = 2  # batches prepared ahead of the one being written (one per worker)
