@@ -37,7 +37,7 @@ from registry.events import seeds as event_seeds
 from registry.inputs import read
 from registry.search import index as search_index
 from registry.search import vocabulary
-from registry.snapshot import Catalogue
+from registry.snapshot import Catalogue, department_ref  # noqa: F401 (imported from here by tests)
 from registry.tables import Department, Edition, LegalDocument, Material, ServiceItem, Target
 from registry.vocab import (
     DEPARTMENT_KINDS,
