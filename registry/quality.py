@@ -124,7 +124,7 @@ async def check_registry(today: date, *, department: str | None = None) -> Repor
 STALE_CODES = ("Q015", "Q016")
 
 
-def _stored_rows(item_id: int, department_id: int, findings: list[checks.Finding]) -> list[dict]:
+def stored_rows(item_id: int, department_id: int, findings: list[checks.Finding]) -> list[dict]:
     return [
         row_values(
             QualityFinding,
@@ -154,7 +154,7 @@ async def refresh_item(item_id: int) -> None:
         return
     content = await store.edition_content(row["current_edition"])
     context = checks.Context(item_type=row["item_type"], gov_issued=await gov_issued_codes())
-    await bulk_insert(QualityFinding, _stored_rows(item_id, row["department"], checks.run(content, context)))
+    await bulk_insert(QualityFinding, stored_rows(item_id, row["department"], checks.run(content, context)))
 
 
 async def store_new(entries: list[tuple[int, int, str, EditionContent]], gov: frozenset[str]) -> None:
@@ -162,7 +162,7 @@ async def store_new(entries: list[tuple[int, int, str, EditionContent]], gov: fr
     rows = []
     for item_id, department_id, item_type, content in entries:
         found = checks.run(content, checks.Context(item_type=item_type, gov_issued=gov))
-        rows.extend(_stored_rows(item_id, department_id, found))
+        rows.extend(stored_rows(item_id, department_id, found))
     await bulk_insert(QualityFinding, rows)
 
 
@@ -178,7 +178,7 @@ async def rebuild() -> int:
     for found in report.rows:
         item_id, department_id = ids[found.code]
         rows.extend(
-            _stored_rows(item_id, department_id, [f for f in found.findings if f.code not in STALE_CODES])
+            stored_rows(item_id, department_id, [f for f in found.findings if f.code not in STALE_CODES])
         )
     await bulk_insert(QualityFinding, rows)
     return len(rows)

@@ -8,8 +8,12 @@ republished as a new edition with `update=True`).
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -19,12 +23,13 @@ import msgspec
 import rtoml
 from msgspec import Struct
 
-from guides import DepartmentRef, Guide
 from guides.i18n import _
 from guides.snapshot import F
-from registry import attachments
+from registry import attachments, quality
 from registry.db import write_transaction
+from registry.editions import bulk as bulk_work
 from registry.editions import store
+from registry.editions.bulk import historical
 from registry.editions.publication import NewSeed, publish_new_seeds, publish_seed, publish_seed_updates
 from registry.editions.schema import EditionContent, content_from_mapping, item_code_error
 from registry.errors import DomainError, ValidationError
@@ -32,7 +37,7 @@ from registry.events import seeds as event_seeds
 from registry.inputs import read
 from registry.search import index as search_index
 from registry.search import vocabulary
-from registry.snapshot import Catalogue, build_guide, department_ref
+from registry.snapshot import Catalogue, department_ref  # noqa: F401 (imported from here by tests)
 from registry.tables import Department, Edition, LegalDocument, Material, ServiceItem, Target
 from registry.vocab import (
     DEPARTMENT_KINDS,
@@ -40,8 +45,6 @@ from registry.vocab import (
     ITEM_TYPES,
     MATERIAL_KINDS,
     Level,
-    local_midnight,
-    local_today,
     system_now,
 )
 
@@ -238,24 +241,31 @@ def _entries(
 ) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
     """(file label, entry label, mapping) for every `[[key]]` entry of a kind."""
     for path in _kind_files(root, kind):
-        label = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
-        try:
-            # rtoml (Rust) reads 100 000 items ~5x faster than tomllib, with the same values.
-            data = rtoml.loads(path.read_text(encoding="utf-8"))
-        except (rtoml.TomlParsingError, UnicodeDecodeError) as exc:
-            problems.append(Problem(label, "-", "-", _("不是有效的 TOML：{e}", e=exc)))
-            continue
-        for other in data:
-            if other != key:
-                problems.append(Problem(label, "-", other, _("未知的表，应为 [[{key}]]", key=key)))
-        entries = data.get(key, [])
-        if not isinstance(entries, list):
-            problems.append(Problem(label, "-", key, _("应为 [[{key}]] 数组", key=key)))
-            continue
-        for i, entry in enumerate(entries, start=1):
-            code = entry.get("code") if isinstance(entry, dict) else None
-            name = f"{key} {code}" if isinstance(code, str) and code else f"{key} #{i}"
-            yield label, name, entry
+        yield from _file_entries(root, path, key, problems)
+
+
+def _file_entries(
+    root: Path, path: Path, key: str, problems: list[Problem]
+) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """(file label, entry label, mapping) for every `[[key]]` entry of one file."""
+    label = str(path.relative_to(root.parent)) if root.parent in path.parents else str(path)
+    try:
+        # rtoml (Rust) reads 100 000 items ~5x faster than tomllib, with the same values.
+        data = rtoml.loads(path.read_text(encoding="utf-8"))
+    except (rtoml.TomlParsingError, UnicodeDecodeError) as exc:
+        problems.append(Problem(label, "-", "-", _("不是有效的 TOML：{e}", e=exc)))
+        return
+    for other in data:
+        if other != key:
+            problems.append(Problem(label, "-", other, _("未知的表，应为 [[{key}]]", key=key)))
+    entries = data.get(key, [])
+    if not isinstance(entries, list):
+        problems.append(Problem(label, "-", key, _("应为 [[{key}]] 数组", key=key)))
+        return
+    for i, entry in enumerate(entries, start=1):
+        code = entry.get("code") if isinstance(entry, dict) else None
+        name = f"{key} {code}" if isinstance(code, str) and code else f"{key} #{i}"
+        yield label, name, entry
 
 
 def _read(cls: type[T], data: Any, where: tuple[str, str], problems: list[Problem]) -> T | None:
@@ -274,6 +284,108 @@ def _unique(
         problems.append(Problem(*where, name, _("“{v}”重复（已在 {f} 定义）", v=value, f=seen[value])))
     else:
         seen[value] = where[0]
+
+
+@dataclass
+class _ItemFile:
+    """One items file read and checked (in a worker process when there are many): its own
+    problems, then each entry's (where, code problem, code, other problems, packed item)."""
+
+    problems: list[Problem] = field(default_factory=list)
+    entries: list[tuple[tuple[str, str], Problem | None, str, list[Problem], tuple | None]] = field(
+        default_factory=list
+    )
+    zdict: bytes = b""
+    file_problems: list[tuple[str, str, str, str]] = field(default_factory=list)  # attachments
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+READ_POOL_FROM = 8 << 20  # bytes of item files from which they are read in worker processes
+READERS = 2  # processes reading item files (the main process only collects: both cores parse)
+
+
+def _read_item_files(
+    root: Path,
+    material_names: dict[str, str],
+    departments: set[str],
+    materials: set[str],
+    documents: set[str],
+) -> Iterator[_ItemFile]:
+    """Every items file read and checked, in order; in `READERS` processes when they
+    are large (100 000 items: about a minute of parsing and checking in one process)."""
+    paths = _kind_files(root, "items")
+    args = (root, material_names, departments, materials, documents)
+    if len(paths) < 2 or sum(p.stat().st_size for p in paths) < READ_POOL_FROM or not READERS:
+        for path in paths:
+            yield _read_item_file(path, *args)
+        return
+    with ProcessPoolExecutor(READERS, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(_read_item_file, paths, *([a] * len(paths) for a in args))
+
+
+def _read_item_file(
+    path: Path,
+    root: Path,
+    material_names: dict[str, str],
+    departments: set[str],
+    materials: set[str],
+    documents: set[str],
+) -> _ItemFile:
+    out = _ItemFile()
+    seed_files = attachments.SeedFiles(root, material_names)
+    listed = len(seed_files.problems)  # attachments.toml's: reported once, by the caller
+    items: list[SeedItem] = []
+    packer = _Packer(items)
+    packed_at: list[int] = []  # entry index of each packed item
+    for file, entry, data in _file_entries(root, path, "item", out.problems):
+        where = (file, entry)
+        later: list[Problem] = []
+        data = seed_files.apply(data, where)  # files named in seeds/ → attachment records
+        code = data.get("code")
+        code_problem = None
+        if (message := item_code_error(code)) is not None:
+            code_problem = Problem(*where, "code", message)
+            code = ""
+        department = data.get("department") if isinstance(data.get("department"), str) else ""
+        if not department:
+            later.append(Problem(*where, "department", _("必填")))
+        elif department not in departments:
+            later.append(Problem(*where, "department", _("未知的实施主体编码“{v}”", v=department)))
+        item_type = data.get("item_type")
+        if item_type not in ITEM_TYPES:
+            later.append(Problem(*where, "item_type", _("应为 {v} 之一", v="、".join(ITEM_TYPES))))
+        out.entries.append((where, code_problem, code, later, None))
+        try:
+            content = content_from_mapping(data, ignore=("code", "department", "item_type"))
+        except ValidationError as exc:
+            later.extend(Problem(*where, e.field, e.message) for e in exc.errors)
+            continue
+        for i, use in enumerate(content.materials):
+            if use.material not in materials:
+                later.append(
+                    Problem(*where, f"materials[{i}].material", _("材料目录中没有“{v}”", v=use.material))
+                )
+        for i, ref in enumerate(content.legal_basis):
+            if ref.document not in documents:
+                later.append(
+                    Problem(*where, f"legal_basis[{i}].document", _("法律依据中没有“{v}”", v=ref.document))
+                )
+        packer.add(code, department, item_type, content, file)
+        packed_at.append(len(out.entries) - 1)
+    packer.finish()
+    out.zdict = packer.zdict
+    for at, item in zip(packed_at, items, strict=True):
+        where, code_problem, code, later, _none = out.entries[at]
+        out.entries[at] = (
+            where,
+            code_problem,
+            code,
+            later,
+            (item.code, item.department, item.item_type, item.packed, item.file),
+        )
+    out.file_problems = seed_files.problems[listed:]
+    out.files = seed_files.files
+    return out
 
 
 def read_seeds(root: Path) -> SeedBundle:
@@ -330,54 +442,24 @@ def read_seeds(root: Path) -> SeedBundle:
             _unique(doc_codes, document.code, where, "code", problems)
             bundle.documents.append(document)
 
-    seed_files = attachments.SeedFiles(root, {m.code: m.name for m in bundle.materials})
+    material_names = {m.code: m.name for m in bundle.materials}
+    seed_files = attachments.SeedFiles(root, material_names)  # attachments.toml's problems
     item_codes: dict[str, str] = {}
-    packer = _Packer(bundle.items)
-    for file, entry, data in _entries(root, "items", "item", problems):
-        where = (file, entry)
-        data = seed_files.apply(data, where)  # files named in seeds/ → attachment records
-        code = data.get("code")
-        if (message := item_code_error(code)) is not None:
-            problems.append(Problem(*where, "code", message))
-            code = ""
-        else:
-            _unique(item_codes, code, where, "code", problems)
-        department = data.get("department") if isinstance(data.get("department"), str) else ""
-        if not department:
-            problems.append(Problem(*where, "department", _("必填")))
-        elif department not in by_code:
-            problems.append(Problem(*where, "department", _("未知的实施主体编码“{v}”", v=department)))
-        item_type = data.get("item_type")
-        if item_type not in ITEM_TYPES:
-            problems.append(Problem(*where, "item_type", _("应为 {v} 之一", v="、".join(ITEM_TYPES))))
-        try:
-            content = content_from_mapping(data, ignore=("code", "department", "item_type"))
-        except ValidationError as exc:
-            problems.extend(Problem(*where, e.field, e.message) for e in exc.errors)
-            continue
-        for i, use in enumerate(content.materials):
-            if use.material not in mat_codes:
-                problems.append(
-                    Problem(
-                        *where,
-                        f"materials[{i}].material",
-                        _("材料目录中没有“{v}”", v=use.material),
-                    )
-                )
-        for i, ref in enumerate(content.legal_basis):
-            if ref.document not in doc_codes:
-                problems.append(
-                    Problem(
-                        *where,
-                        f"legal_basis[{i}].document",
-                        _("法律依据中没有“{v}”", v=ref.document),
-                    )
-                )
-        packer.add(code, department, item_type, content, file)
-    packer.finish()
-
+    file_problems: list[tuple[str, str, str, str]] = []
+    for part in _read_item_files(root, material_names, set(by_code), set(mat_codes), set(doc_codes)):
+        problems.extend(part.problems)
+        for where, code_problem, code, later, item in part.entries:
+            if code_problem is not None:
+                problems.append(code_problem)
+            else:
+                _unique(item_codes, code, where, "code", problems)
+            problems.extend(later)
+            if item is not None:
+                bundle.items.append(SeedItem(*item, part.zdict))
+        file_problems.extend(part.file_problems)
+        bundle.files.update(part.files)
+    seed_files.problems.extend(file_problems)
     problems.extend(Problem(*p) for p in seed_files.problems)
-    bundle.files = seed_files.files
     seen_targets: dict[str, str] = {}
     for file, entry, data in _entries(root, "targets", "target", problems):
         where = (file, entry)
@@ -506,47 +588,126 @@ async def apply_seeds(
                 ServiceItem.current_edition,
             )
         }
-        for start in range(0, len(bundle.items), BATCH):
-            chunk = bundle.items[start : start + BATCH]
-            await _apply_items(
-                chunk, items, departments, catalogue, ids, report, now=now, update=update, bulk=bulk
-            )
-            if progress is not None:
-                progress(start + len(chunk), len(bundle.items))
+        zdicts = tuple(dict.fromkeys(s.zdict for s in bundle.items))
+        which = {z: i for i, z in enumerate(zdicts)}
+        preparer = bulk_work.Preparer(catalogue, await quality.gov_issued_codes(), zdicts, len(bundle.items))
+        try:
+            # Batches are prepared (in worker processes) a few ahead of the one being written.
+            pending: deque[tuple[int, list[SeedItem], Future[list[bulk_work.Result]]]] = deque()
+            total = len(bundle.items)
+            for start in range(0, total, BATCH):
+                chunk = bundle.items[start : start + BATCH]
+                works = await _works(chunk, items, departments, which, update=update)
+                pending.append((start, chunk, preparer.submit(works, now, update, bulk)))
+                if len(pending) > AHEAD:
+                    await _write_batch(
+                        *pending.popleft(), total, departments, catalogue, ids, report, now, progress
+                    )
+            while pending:
+                await _write_batch(
+                    *pending.popleft(), total, departments, catalogue, ids, report, now, progress
+                )
+        finally:
+            preparer.close()
         await event_seeds.apply_events(bundle.events, now=now, update=update, report=report)
     return report
 
 
-async def _apply_items(
+AHEAD = 2  # batches prepared ahead of the one being written (one per worker)
+
+
+async def _write_batch(
+    start: int,
+    chunk: list[SeedItem],
+    future: Future[list[bulk_work.Result]],
+    total: int,
+    departments: dict[str, dict[str, Any]],
+    catalogue: Catalogue,
+    ids: store.RefIds,
+    report: SeedReport,
+    now: datetime,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    results = await asyncio.wrap_future(future)
+    await _apply_items(chunk, results, departments, catalogue, ids, report, now=now)
+    if progress is not None:
+        progress(start + len(chunk), total)
+
+
+async def _works(
     chunk: list[SeedItem],
     items: dict[str, dict[str, Any]],
+    departments: dict[str, dict[str, Any]],
+    zdicts: dict[bytes, int],
+    *,
+    update: bool,
+) -> list[bulk_work.Work]:
+    """A batch's seed items with what the database holds for those that exist: their row, their
+    current guide and (when updating) their highest version, in three queries."""
+    existing = [s.code for s in chunk if s.code in items]
+    rows: dict[str, dict[str, Any]] = {}
+    current: dict[int, str] = {}
+    versions: dict[int, int] = {}
+    if existing:
+        rows = {
+            r["code"]: r
+            for r in await ServiceItem.select(*store.ITEM_COLUMNS).where(ServiceItem.code.is_in(existing))
+        }
+        wanted = [r["current_edition"] for r in rows.values() if r["current_edition"] is not None]
+        current = {
+            r["id"]: r["snapshot"]
+            for r in await Edition.select(Edition.id, Edition.snapshot).where(
+                Edition.id.is_in(wanted or [-1])
+            )
+        }
+        if update:
+            ids = [r["id"] for r in rows.values()]
+            for r in await Edition.select(Edition.item, Edition.version).where(Edition.item.is_in(ids)):
+                versions[r["item"]] = max(versions.get(r["item"], 0), r["version"])
+    works = []
+    for seed in chunk:
+        row = rows.get(seed.code)
+        works.append(
+            bulk_work.Work(
+                code=seed.code,
+                item_type=seed.item_type,
+                packed=seed.packed,
+                zdict=zdicts[seed.zdict],
+                department=dict(departments[seed.department]),
+                item=dict(row) if row is not None else None,
+                current=(current.get(row["current_edition"]) or None) if row is not None else None,
+                version=versions.get(row["id"], 0) if row is not None else 0,
+            )
+        )
+    return works
+
+
+async def _apply_items(
+    chunk: list[SeedItem],
+    results: list[bulk_work.Result],
     departments: dict[str, dict[str, Any]],
     catalogue: Catalogue,
     ids: store.RefIds,
     report: SeedReport,
     *,
     now: datetime,
-    update: bool,
-    bulk: bool,
 ) -> None:
-    """One batch of seed items: the current guides of those that exist are read in one query."""
-    current = await _current_guides([items[s.code]["current_edition"] for s in chunk if s.code in items])
+    """One batch of seed items, prepared: those published one by one go first, in order, then
+    the new ones and the new editions in bulk."""
     new: list[NewSeed] = []
-    updates: list[tuple[str, EditionContent]] = []
-    for seed in chunk:
-        dept = departments[seed.department]
-        ref = department_ref(dept)
-        existing = items.get(seed.code)
-        content = seed.content
-        published_at = historical(now, content.effective_at)
-        if existing is None and content.effective_at <= local_today(published_at):
-            # In force already: published in bulk.
-            new.append(NewSeed(seed.code, seed.item_type, dept["id"], ref, content, published_at))
+    updates: list[tuple[str, bulk_work.Prepared]] = []
+    for seed, result in zip(chunk, results, strict=True):
+        kind = result.kind
+        if kind is bulk_work.Kind.new:
+            new.append(
+                NewSeed(seed.code, seed.item_type, departments[seed.department]["id"], result.prepared)
+            )
             report.count("created", "items")
-            continue
-        if existing is None:  # announced now, in force later
+        elif kind is bulk_work.Kind.later:  # announced now, in force later
+            content = seed.content
+            department = departments[seed.department]["id"]
             await ServiceItem.insert(
-                ServiceItem(code=seed.code, department=dept["id"], item_type=seed.item_type, created_at=now)
+                ServiceItem(code=seed.code, department=department, item_type=seed.item_type, created_at=now)
             )
             await publish_seed(
                 item=await store.item_row(seed.code),
@@ -554,24 +715,23 @@ async def _apply_items(
                 content=content,
                 catalogue=catalogue,
                 ids=ids,
-                now=published_at,
+                now=historical(now, content.effective_at),
             )
             report.count("created", "items")
-            continue
-        guide = current.get(existing["current_edition"])
-        if guide is not None and _same(guide, seed, content, ref, catalogue):
+        elif kind is bulk_work.Kind.unchanged:
             report.count("unchanged", "items")
-        elif not update:
+        elif kind is bulk_work.Kind.differs:
             report.count("unchanged", "items")
             report.differs.append(seed.code)
-        elif bulk and content.effective_at <= local_today(now):
-            updates.append((seed.code, content))
+        elif kind is bulk_work.Kind.update:
+            updates.append((seed.code, result.prepared))
             report.count("updated", "items")
         else:
+            item = await store.item_row(seed.code, lock=True)
             await publish_seed(
-                item=await store.item_row(seed.code, lock=True),
-                version=await store.next_version(existing["id"]),
-                content=content,
+                item=item,
+                version=await store.next_version(item["id"]),
+                content=seed.content,
                 catalogue=catalogue,
                 ids=ids,
                 now=now,
@@ -579,42 +739,9 @@ async def _apply_items(
             )
             report.count("updated", "items")
     if new:
-        await publish_new_seeds(new, catalogue=catalogue, ids=ids, now=now)
+        await publish_new_seeds(new, ids=ids, now=now)
     if updates:
-        await publish_seed_updates(
-            updates, catalogue=catalogue, ids=ids, now=now, change_note=_("依据种子数据更新")
-        )
-
-
-def historical(now: datetime, effective_at: date) -> datetime:
-    """Seed data describes guides already in force: treat one as published when it took effect
-    (so metrics "as of" a past date see it), never later than now."""
-    return min(now, local_midnight(effective_at))
-
-
-async def _current_guides(edition_ids: list[int | None]) -> dict[int, Guide]:
-    """Published guides by edition id, in one query."""
-    wanted = [i for i in edition_ids if i is not None]
-    if not wanted:
-        return {}
-    rows = await Edition.select(Edition.id, Edition.snapshot).where(Edition.id.is_in(wanted))
-    return {r["id"]: Guide.from_json(r["snapshot"]) for r in rows if r["snapshot"]}
-
-
-def _same(
-    current: Guide, seed: SeedItem, content: EditionContent, ref: DepartmentRef, catalogue: Catalogue
-) -> bool:
-    """Would publishing the seed change what the public sees?"""
-    candidate = build_guide(
-        code=seed.code,
-        item_type=seed.item_type,
-        department=ref,
-        version=current.version,
-        content=content,
-        catalogue=catalogue,
-        published_at=current.published_at,
-    )
-    return candidate == current
+        await publish_seed_updates(updates, ids=ids, now=now, change_note=_("依据种子数据更新"))
 
 
 async def load_seeds(root: Path, *, now: datetime | None = None, update: bool = False) -> SeedReport:

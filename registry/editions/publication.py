@@ -8,23 +8,24 @@ one per item, and claims each item with SKIP LOCKED, so any number of processes 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from guides import DepartmentRef, Guide, canonical_json, fingerprint
+from guides import Guide, canonical_json, fingerprint
 from guides.i18n import _
 from registry import changelog, freshness, qrcodes, quality, rendered
 from registry.access import SYSTEM
 from registry.db import after_commit, bulk_insert, bulk_set, row_values, write_transaction
 from registry.diff import diff_guides, summarize
 from registry.editions import store
+from registry.editions.bulk import Prepared
 from registry.editions.schema import EditionContent
 from registry.editions.workflow import Action, TransitionError, check
 from registry.reads.public import invalidate
 from registry.search import index as search_index
 from registry.snapshot import Catalogue, build_guide
-from registry.tables import Citation, Edition, EditionMaterial, ServiceItem, User
+from registry.tables import Citation, Edition, EditionMaterial, QualityFinding, ServiceItem, User
 from registry.vocab import ChangeKind, EditionStatus, local_today
 
 
@@ -230,19 +231,16 @@ async def publish_due(*, now: datetime) -> DueReport:
 
 @dataclass(frozen=True, slots=True)
 class NewSeed:
-    """An item that does not exist yet, to be published at once from seed data."""
+    """An item that does not exist yet, to be published at once from seed data, with what
+    publishing it writes (registry.editions.bulk.prepare)."""
 
     code: str
     item_type: str
     department_id: int
-    department: DepartmentRef
-    content: EditionContent
-    published_at: datetime
+    prepared: Prepared
 
 
-async def publish_new_seeds(
-    seeds: list[NewSeed], *, catalogue: Catalogue, ids: store.RefIds, now: datetime
-) -> None:
+async def publish_new_seeds(seeds: list[NewSeed], *, ids: store.RefIds, now: datetime) -> None:
     """Create and publish many new items at once (loading seed data in bulk): the same rows,
     snapshots and change records as `publish_seed` one by one, written with a few statements
     per batch. Every seed's effective date must have come (scheduled ones go one by one).
@@ -251,8 +249,9 @@ async def publish_new_seeds(
     its first read and stored then (registry.qrcodes.ensure)."""
     note = _("初始数据导入")
     for seed in seeds:
-        if seed.content.effective_at > local_today(seed.published_at):
+        if seed.prepared.effective_at > local_today(seed.prepared.published_at):
             raise ValueError(f"{seed.code} takes effect later: publish it with publish_seed")
+    review = {c._meta.name: v for c, v in freshness.review_values(local_today(now)).items()}
     await bulk_insert(
         ServiceItem,
         [
@@ -263,27 +262,15 @@ async def publish_new_seeds(
                 item_type=s.item_type,
                 created_at=now,
                 # Loading checked seed data is their review: due again 12 months after the load.
-                **{c._meta.name: v for c, v in freshness.review_values(local_today(now)).items()},
+                **review,
             )
             for s in seeds
         ],
     )
     item_ids = await _ids(ServiceItem, ServiceItem.code, [s.code for s in seeds])
-    guides: list[tuple[NewSeed, Guide, str]] = []
     editions = []
     for seed in seeds:
-        guide = build_guide(
-            code=seed.code,
-            item_type=seed.item_type,
-            department=seed.department,
-            version=1,
-            content=seed.content,
-            catalogue=catalogue,
-            published_at=seed.published_at,
-        )
-        fp = fingerprint(guide)
-        guides.append((seed, guide, fp))
-        columns = {c._meta.name: v for c, v in store.content_columns(seed.content).items()}
+        p = seed.prepared
         editions.append(
             row_values(
                 Edition,
@@ -291,31 +278,74 @@ async def publish_new_seeds(
                 version=1,
                 status=EditionStatus.published.value,
                 change_note=note,
-                created_at=seed.published_at,
-                updated_at=seed.published_at,
-                approved_at=seed.published_at,
-                publish_deadline=seed.published_at,
-                published_at=seed.published_at,
-                snapshot=canonical_json(guide).decode(),
-                fingerprint=fp,
-                **columns,
+                created_at=p.published_at,
+                updated_at=p.published_at,
+                approved_at=p.published_at,
+                publish_deadline=p.published_at,
+                published_at=p.published_at,
+                snapshot=p.snapshot,
+                fingerprint=p.fingerprint,
+                **p.columns,
             )
         )
     await bulk_insert(Edition, editions)
     edition_ids = await _ids(Edition, Edition.item, list(item_ids.values()))
+    published = [(item_ids[s.code], edition_ids[item_ids[s.code]], s.prepared) for s in seeds]
+    await _write_references(published, ids)
+    await bulk_set(ServiceItem, ServiceItem.current_edition, {i: edition_ids[i] for i in item_ids.values()})
+    await changelog.append_many(
+        [(item_ids[s.code], _change(s.code, s.prepared, note, s.prepared.published_at)) for s in seeds]
+    )
+    await bulk_insert(
+        QualityFinding,
+        [
+            row
+            for s in seeds
+            for row in quality.stored_rows(item_ids[s.code], s.department_id, s.prepared.findings)
+        ],
+    )
+    await search_index.write_new(
+        [replace(s.prepared.document, item=item_ids[s.code]) for s in seeds if s.prepared.document]
+    )
+    after_commit(invalidate)
+
+
+def _change(code: str, p: Prepared, note: str, at: datetime) -> dict[str, Any]:
+    """The change record's fields of a seed published in bulk."""
+    return {
+        "item_code": code,
+        "kind": (ChangeKind.new if p.version_before is None else ChangeKind.change).value,
+        "version_before": p.version_before,
+        "version_after": p.version,
+        "diff": p.diff,
+        "summary": p.summary,
+        "change_note": note,
+        "editor": "seed",
+        "reviewer": "seed",
+        "approved_at": at,
+        "publish_deadline": at,
+        "published_at": at,
+        "effective_at": p.effective_at,
+        "fingerprint": p.fingerprint,
+    }
+
+
+async def _write_references(published: list[tuple[int, int, Prepared]], ids: store.RefIds) -> None:
+    """The catalogue references of new editions (item id, edition id, prepared): the rows
+    store.write_references writes one edition at a time."""
     await bulk_insert(
         EditionMaterial,
         [
             row_values(
                 EditionMaterial,
-                edition=edition_ids[item_ids[s.code]],
-                material=ids.materials[use.material],
-                position=i,
-                source=use.source,
-                waivable=use.waivable,
+                edition=edition_id,
+                material=ids.materials[code],
+                position=position,
+                source=source,
+                waivable=waivable,
             )
-            for s in seeds
-            for i, use in enumerate(s.content.materials)
+            for _item, edition_id, p in published
+            for code, position, source, waivable in p.materials
         ],
     )
     await bulk_insert(
@@ -323,60 +353,15 @@ async def publish_new_seeds(
         [
             row_values(
                 Citation,
-                edition=edition_ids[item_ids[s.code]],
-                document=ids.documents[ref.document],
-                position=i,
-                articles=ref.articles,
+                edition=edition_id,
+                document=ids.documents[code],
+                position=position,
+                articles=articles,
             )
-            for s in seeds
-            for i, ref in enumerate(s.content.legal_basis)
+            for _item, edition_id, p in published
+            for code, position, articles in p.citations
         ],
     )
-    await bulk_set(ServiceItem, ServiceItem.current_edition, {i: edition_ids[i] for i in item_ids.values()})
-    entries = []
-    for seed, guide, fp in guides:
-        changes = diff_guides(None, guide)
-        entries.append(
-            (
-                item_ids[seed.code],
-                {
-                    "item_code": seed.code,
-                    "kind": ChangeKind.new.value,
-                    "version_before": None,
-                    "version_after": 1,
-                    "diff": [c.to_dict() for c in changes],
-                    "summary": summarize(changes),
-                    "change_note": note,
-                    "editor": "seed",
-                    "reviewer": "seed",
-                    "approved_at": seed.published_at,
-                    "publish_deadline": seed.published_at,
-                    "published_at": seed.published_at,
-                    "effective_at": seed.content.effective_at,
-                    "fingerprint": fp,
-                },
-            )
-        )
-    await changelog.append_many(entries)
-    await quality.store_new(
-        [(item_ids[s.code], s.department_id, s.item_type, s.content) for s in seeds],
-        await quality.gov_issued_codes(),
-    )
-    await search_index.index_new(
-        (
-            {"id": item_ids[seed.code], "code": seed.code, "item_type": seed.item_type},
-            {
-                "id": seed.department_id,
-                "code": seed.department.code,
-                "name": seed.department.name,
-                "short_name": seed.department.short_name,
-                "level": seed.department.level,
-            },
-            guide,
-        )
-        for seed, guide, _fp in guides
-    )
-    after_commit(invalidate)
 
 
 async def _ids(table: Any, key: Any, values: list[Any]) -> dict[Any, int]:
@@ -390,24 +375,25 @@ async def _ids(table: Any, key: Any, values: list[Any]) -> dict[Any, int]:
 
 
 async def publish_seed_updates(
-    updates: list[tuple[str, EditionContent]],
+    updates: list[tuple[str, Prepared]],
     *,
-    catalogue: Catalogue,
     ids: store.RefIds,
     now: datetime,
     change_note: str = "",
 ) -> None:
     """Publish new editions of many existing items at once (`onetrip seed --update` in bulk):
-    the same rows, snapshots, change records and index entries as `publish_seed` one item at a
-    time with the item's next version, written with a few statements per batch. Items are
-    (code, content), each code at most once; every effective date must have come."""
+    the same rows, snapshots, change records, index entries and quality findings as
+    `publish_seed` one item at a time with the item's next version, written with a few
+    statements per batch. Items are (code, prepared), each code at most once, prepared
+    (registry.editions.bulk) from the item's current edition and highest version; every
+    effective date must have come."""
     note = change_note or _("初始数据导入")
     today = local_today(now)
-    for code, content in updates:
-        if content.effective_at > today:
+    for code, p in updates:
+        if p.effective_at > today:
             raise ValueError(f"{code} takes effect later: publish it with publish_seed")
     for start in range(0, len(updates), _BATCH):
-        await _publish_update_batch(updates[start : start + _BATCH], catalogue, ids, now, note)
+        await _publish_update_batch(updates[start : start + _BATCH], ids, now, note)
     after_commit(invalidate)
 
 
@@ -415,54 +401,27 @@ _BATCH = 500  # items per statement when publishing updates in bulk (parameter l
 
 
 async def _publish_update_batch(
-    updates: list[tuple[str, EditionContent]],
-    catalogue: Catalogue,
-    ids: store.RefIds,
-    now: datetime,
-    note: str,
+    updates: list[tuple[str, Prepared]], ids: store.RefIds, now: datetime, note: str
 ) -> None:
-    codes = [code for code, _content in updates]
+    codes = [code for code, _p in updates]
     query = ServiceItem.select(*store.ITEM_COLUMNS).where(ServiceItem.code.is_in(codes))
     if store.is_postgres():  # the same row locks as item_row(lock=True), taken in one statement
         query = query.lock_rows("UPDATE", of=(ServiceItem,))
     items = {r["code"]: r for r in await query}
     item_ids = [items[c]["id"] for c in codes]
-    versions: dict[int, int] = {}
-    for row in await Edition.select(Edition.item, Edition.version).where(Edition.item.is_in(item_ids)):
-        versions[row["item"]] = max(versions.get(row["item"], 0), row["version"])
-    current = [items[c]["current_edition"] for c in codes if items[c]["current_edition"] is not None]
-    before = {
-        r["item"]: Guide.from_json(r["snapshot"])
-        for r in await Edition.select(Edition.item, Edition.snapshot).where(Edition.id.is_in(current or [-1]))
-        if r["snapshot"]
-    }
-    published: list[tuple[dict[str, Any], EditionContent, Guide, int, str]] = []
     editions = []
-    for code, content in updates:
+    for code, p in updates:
         item = items[code]
         check(
             Action.publish,
             SYSTEM,
             store.subject(item, {"status": EditionStatus.approved, "contributors": []}),
         )
-        version = versions.get(item["id"], 0) + 1
-        guide = build_guide(
-            code=code,
-            item_type=item["item_type"],
-            department=store.item_department(item),
-            version=version,
-            content=content,
-            catalogue=catalogue,
-            published_at=now,
-        )
-        fp = fingerprint(guide)
-        published.append((item, content, guide, version, fp))
-        columns = {c._meta.name: v for c, v in store.content_columns(content).items()}
         editions.append(
             row_values(
                 Edition,
                 item=item["id"],
-                version=version,
+                version=p.version,
                 status=EditionStatus.published.value,
                 change_note=note,
                 created_at=now,
@@ -470,70 +429,45 @@ async def _publish_update_batch(
                 approved_at=now,
                 publish_deadline=now,
                 published_at=now,
-                snapshot=canonical_json(guide).decode(),
-                fingerprint=fp,
-                **columns,
+                snapshot=p.snapshot,
+                fingerprint=p.fingerprint,
+                **p.columns,
             )
         )
     # make_current for every item: the guide shown so far is superseded by the new edition.
-    await Edition.update({Edition.status: EditionStatus.superseded.value}).where(
-        Edition.item.is_in(item_ids) & (Edition.status == EditionStatus.published.value)
-    )
+    # The items' editions are found by item alone: with `status = 'published'` in the same WHERE,
+    # SQLite walks the status index, every published edition of the registry once per batch.
+    shown = [
+        r["id"]
+        for r in await Edition.select(Edition.id, Edition.status).where(Edition.item.is_in(item_ids))
+        if r["status"] == EditionStatus.published.value
+    ]
+    if shown:
+        await Edition.update({Edition.status: EditionStatus.superseded.value}).where(Edition.id.is_in(shown))
     await bulk_insert(Edition, editions)
+    new_versions = {items[c]["id"]: p.version for c, p in updates}
     edition_ids = {
         r["item"]: r["id"]
-        for r in await Edition.select(Edition.id, Edition.item).where(
-            Edition.item.is_in(item_ids) & (Edition.status == EditionStatus.published.value)
+        for r in await Edition.select(Edition.id, Edition.item, Edition.version).where(
+            Edition.item.is_in(item_ids)
         )
+        if r["version"] == new_versions[r["item"]]
     }
-    await bulk_insert(
-        EditionMaterial,
-        [
-            row_values(
-                EditionMaterial,
-                edition=edition_ids[item["id"]],
-                material=ids.materials[use.material],
-                position=i,
-            )
-            for item, content, _guide, _version, _fp in published
-            for i, use in enumerate(content.materials)
-        ],
-    )
-    await bulk_insert(
-        Citation,
-        [
-            row_values(
-                Citation, edition=edition_ids[item["id"]], document=ids.documents[ref.document], position=i
-            )
-            for item, content, _guide, _version, _fp in published
-            for i, ref in enumerate(content.legal_basis)
-        ],
-    )
+    published = [(items[c]["id"], edition_ids[items[c]["id"]], p) for c, p in updates]
+    departments = {items[c]["id"]: items[c]["department.id"] for c in codes}
+    await _write_references(published, ids)
     await bulk_set(ServiceItem, ServiceItem.current_edition, {i: edition_ids[i] for i in item_ids})
-    await search_index.refresh(*item_ids)
-    entries = []
-    for item, content, guide, version, fp in published:
-        old = before.get(item["id"])
-        changes = diff_guides(old, guide)
-        entries.append(
-            (
-                item["id"],
-                {
-                    "item_code": item["code"],
-                    "kind": (ChangeKind.new if old is None else ChangeKind.change).value,
-                    "version_before": old.version if old else None,
-                    "version_after": version,
-                    "diff": [c.to_dict() for c in changes],
-                    "summary": summarize(changes),
-                    "change_note": note,
-                    "editor": "seed",
-                    "reviewer": "seed",
-                    "approved_at": now,
-                    "publish_deadline": now,
-                    "published_at": now,
-                    "effective_at": content.effective_at,
-                    "fingerprint": fp,
-                },
-            )
-        )
-    await changelog.append_many(entries)
+    # The index and the stored findings follow, as make_current's refresh would leave them.
+    await search_index.replace(
+        item_ids, [replace(p.document, item=item_id) for item_id, _e, p in published if p.document]
+    )
+    await QualityFinding.delete().where(QualityFinding.item.is_in(item_ids))
+    await bulk_insert(
+        QualityFinding,
+        [
+            row
+            for item_id, _e, p in published
+            for row in quality.stored_rows(item_id, departments[item_id], p.findings)
+        ],
+    )
+    await changelog.append_many([(items[c]["id"], _change(c, p, note, now)) for c, p in updates])

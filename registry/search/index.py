@@ -163,6 +163,20 @@ async def index_new(entries: Iterable[tuple[dict[str, Any], dict[str, Any], Guid
     await _write([document(item, department, guide) for item, department, guide in entries], new=True)
 
 
+async def write_new(documents: list[Document]) -> None:
+    """Index items published in bulk whose entries were computed beforehand (seed loading in
+    worker processes: registry.editions.bulk): items not in the index yet."""
+    await _write(documents, new=True)
+
+
+async def replace(item_ids: list[int], documents: list[Document]) -> None:
+    """What `refresh(*item_ids)` does, with the entries computed beforehand: the items' old
+    entries go, `documents` (those of them with a current, not withdrawn guide) come in."""
+    for start in range(0, len(item_ids), BATCH):
+        await _remove(item_ids[start : start + BATCH])
+    await _write(documents, new=True)
+
+
 async def refresh_department(department_id: int) -> None:
     """A department's name changed: its items' entries carry it."""
     rows = await ServiceItem.select(ServiceItem.id).where(ServiceItem.department == department_id)

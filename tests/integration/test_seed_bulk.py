@@ -15,10 +15,20 @@ import pytest
 from registry import seeding
 from registry.changelog import verify_log
 from registry.db import write_transaction
+from registry.editions import bulk as bulk_work
 from registry.editions import publication
 from registry.seeding import apply_seeds, read_seeds
 from registry.settings import PROJECT_ROOT
-from registry.tables import TABLES, ChangeRecord, Citation, Edition, EditionMaterial, SearchEntry, ServiceItem
+from registry.tables import (
+    TABLES,
+    ChangeRecord,
+    Citation,
+    Edition,
+    EditionMaterial,
+    QualityFinding,
+    SearchEntry,
+    ServiceItem,
+)
 
 spec = importlib.util.spec_from_file_location("bench_generate", PROJECT_ROOT / "bench" / "generate.py")
 generate_module = importlib.util.module_from_spec(spec)
@@ -60,10 +70,15 @@ async def state() -> dict[str, Any]:
             key=lambda e: (e["item"], e["version"]),
         ),
         "materials": sorted(
-            (key[r["edition"]], r["material"], r["position"]) for r in await EditionMaterial.select()
+            (key[r["edition"]], r["material"], r["position"], r["source"], r["waivable"])
+            for r in await EditionMaterial.select()
         ),
         "citations": sorted(
-            (key[r["edition"]], r["document"], r["position"]) for r in await Citation.select()
+            (key[r["edition"]], r["document"], r["position"], r["articles"]) for r in await Citation.select()
+        ),
+        "findings": sorted(
+            (codes[r["item"]], r["department"], r["code"], r["severity"], r["field"], r["message"])
+            for r in await QualityFinding.select()
         ),
         "current": {
             r["code"]: key.get(r["current_edition"])
@@ -87,6 +102,7 @@ async def counts() -> dict[str, int]:
 
 async def test_bulk_update_writes_what_publishing_one_by_one_writes(db, registry_dir, monkeypatch):
     monkeypatch.setattr(seeding, "BATCH", 7)  # several batches, and a last one that is not full
+    monkeypatch.setattr(bulk_work, "POOL_FROM", 1)  # prepared in worker processes, as at scale
     await apply_seeds(read_seeds(registry_dir), now=BASE_AT)
     history = read_seeds(registry_dir / "history" / "2")
     assert len(history.items) >= 8
@@ -163,3 +179,33 @@ async def test_a_bad_file_or_a_failure_half_way_leaves_nothing(db, registry_dir,
         await apply_seeds(read_seeds(registry_dir / "history" / "2"), now=UPDATE_AT, update=True)
     assert len(calls) == 2
     assert await counts() == before
+
+
+def test_item_files_read_in_worker_processes_give_the_same_bundle_and_problems(
+    registry_dir, monkeypatch, tmp_path
+):
+    broken = tmp_path / "reg"
+    shutil.copytree(registry_dir, broken, ignore=shutil.ignore_patterns("history"))
+    files = sorted((broken / "items").glob("*.toml"))
+    assert len(files) >= 2
+    first, last = files[0], files[-1]
+    code = next(line for line in first.read_text(encoding="utf-8").splitlines() if line.startswith("code = "))
+    text = last.read_text(encoding="utf-8")
+    theirs = next(line for line in text.splitlines() if line.startswith("code = "))
+    text = text.replace(theirs, code, 1)  # a code already used in another file
+    text = text.replace("online_depth = ", "online_depth = 9", 1)
+    last.write_text(text, encoding="utf-8")
+
+    def read(root: Path) -> Any:
+        try:
+            return read_seeds(root)
+        except seeding.SeedError as exc:
+            return exc.problems
+
+    here = read(registry_dir), read(broken)
+    monkeypatch.setattr(seeding, "READ_POOL_FROM", 0)
+    apart = read(registry_dir), read(broken)
+    assert here[0].items == apart[0].items
+    assert len(here[0].items) == 120
+    assert here[1] == apart[1]
+    assert {p.field for p in apart[1]} >= {"code", "online_depth"}
