@@ -514,7 +514,9 @@ def _qr_texts_of(guide: Guide, channels: Collection[str], urls: Urls) -> list[st
 
 @cache
 def _worker_environment() -> Environment:
-    return make_environment()
+    env = make_environment()
+    env.auto_reload = False  # the templates do not change while an export runs
+    return env
 
 
 _guides_decoder = msgspec.json.Decoder(list[Guide])
