@@ -365,6 +365,12 @@ def _remove(out_dir: Path, stale: Iterable[str]) -> list[str]:
     return removed
 
 
+def renders_everything(out_dir: Path, urls: Urls, env: Environment | None = None) -> bool:
+    """Whether an export into `out_dir` makes every guide's files: none made there yet, or made
+    with another render key (a caller then loads every guide in full at once)."""
+    return Manifest.read(out_dir).key != render_key(urls, env or make_environment())
+
+
 def guides_to_render(
     guides: Iterable[tuple[str, str]], out_dir: Path, urls: Urls, env: Environment | None = None
 ) -> set[str]:
@@ -404,6 +410,7 @@ def export(
     qr: QrSource | None = None,
     attachments: Mapping[str, bytes] | None = None,
     processes: int | None = None,
+    snapshots: Mapping[str, bytes] | None = None,
 ) -> ExportReport:
     """Write the static site of `guides` into `out_dir`; rewrite only files whose bytes changed.
     `attachments`: the bytes of every file the guides name, by SHA-256. A `GuideSummary` stands
@@ -411,7 +418,9 @@ def export(
 
     With the default environment and at least PARALLEL_FROM guides to render, the guides' files
     are made in `processes` worker processes (default: one per CPU; 1: in this process), each
-    with its own Jinja environment; the bytes are the same either way."""
+    with its own Jinja environment; the bytes are the same either way. `snapshots` (optional):
+    the stored canonical JSON of guides by code; a worker takes the guide from it, and writes it
+    as guide.json when its SHA-256 is the guide's fingerprint (instead of encoding it again)."""
     own_env = env is None
     env = env or make_environment()
     files = _plan(guides, departments, urls, env, static_dir, qr, attachments)
@@ -440,26 +449,33 @@ def export(
     jobs = [
         f for f in files if isinstance(f, SiteFile) and isinstance(f.guide, Guide) and not made_already(f)
     ]
-    outcome: dict[str, bool] = {}  # a guide file made in a worker process: written or not
-    if own_env and processes != 1 and len({f.guide.code for f in jobs}) >= PARALLEL_FROM:
-        outcome = _make_in_processes(jobs, out_dir, urls, qr, processes, progress, len(files))
-    report = ExportReport()
-    done = len(outcome)
-    for f in files:
-        if not isinstance(f, SiteFile):
-            report.skipped.append(f[0])  # a summary's: found made from the same guide
-        elif f.name in outcome:
-            (report.written if outcome[f.name] else report.skipped).append(f.name)
-            continue  # counted while the workers made it
-        elif made_already(f):
-            report.skipped.append(f.name)  # made from the same guide as last time: not rendered
-        elif _write_if_changed(out_dir / f.name, f.make()):
-            report.written.append(f.name)
-        else:
-            report.skipped.append(f.name)
-        done += 1
+    parallel = own_env and processes != 1 and len({f.guide.code for f in jobs}) >= PARALLEL_FROM
+    in_workers = {f.name for f in jobs} if parallel else set()
+    results: dict[str, bool | None] = {}  # written, same bytes (not written), or made already
+
+    def tick() -> None:
         if progress is not None:
-            progress(done, len(files))
+            progress(len(results), len(files))
+
+    def make_here() -> None:
+        for f in files:
+            if not isinstance(f, SiteFile):
+                results[f[0]] = None  # a summary's: found made from the same guide
+            elif f.name in in_workers:
+                continue
+            elif made_already(f):
+                results[f.name] = None  # made from the same guide as last time: not rendered
+            else:
+                results[f.name] = _write_if_changed(out_dir / f.name, f.make())
+            tick()
+
+    if parallel:  # this process makes the other files meanwhile
+        _make_in_processes(jobs, out_dir, urls, qr, processes, results, make_here, tick, snapshots or {})
+    else:
+        make_here()
+    report = ExportReport()
+    for name in names:
+        (report.written if results[name] else report.skipped).append(name)
     report.removed = _remove(out_dir, set(previous.files) - set(names))
     _write_if_changed(out_dir / MANIFEST, current.text())
     return report
@@ -471,41 +487,42 @@ def _make_in_processes(
     urls: Urls,
     qr: QrSource | None,
     processes: int | None,
-    progress: Progress | None,
-    total: int,
-) -> dict[str, bool]:
-    """Make (render and write) the guide files `jobs` in worker processes, CHUNK guides each;
-    returns whether each file was written (its bytes changed)."""
+    results: dict[str, bool | None],
+    meanwhile: Callable[[], None],
+    tick: Callable[[], None],
+    snapshots: Mapping[str, bytes],
+) -> None:
+    """Make (render and write) the guide files `jobs` in worker processes, CHUNK guides each,
+    and run `meanwhile` here while they work; record in `results` whether each file was
+    written (its bytes changed)."""
     by_guide: dict[str, tuple[Guide, str, list[str]]] = {}
     for f in jobs:
         assert isinstance(f.guide, Guide) and f.fingerprint is not None and f.channel is not None
         by_guide.setdefault(f.guide.code, (f.guide, f.fingerprint, []))[2].append(f.channel)
     site = StaticUrls(urls.public_url).at(2)
     work = list(by_guide.values())
-    chunks = []
-    for start in range(0, len(work), CHUNK):
-        part = work[start : start + CHUNK]
-        codes: dict[str, QrCode] | None = None
-        if qr is not None:  # the stored codes travel with the guides; without them workers draw
-            codes = {
-                text: qr(text)
-                for guide, _fp, channels in part
-                for text in _qr_texts_of(guide, channels, site)
-            }
-        payload = msgspec.json.encode([guide for guide, _fp, _channels in part])
-        chunks.append((payload, [(fp, tuple(channels)) for _g, fp, channels in part], codes))
-    outcome: dict[str, bool] = {}
-    workers = processes or min(len(chunks), os.cpu_count() or 1)
+    (out_dir / "g").mkdir(parents=True, exist_ok=True)
+    workers = processes or min(-(-len(work) // CHUNK), os.cpu_count() or 1)
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        futures = [
-            pool.submit(_make_chunk, urls.public_url, os.fspath(out_dir), payload, entries, codes)
-            for payload, entries, codes in chunks
-        ]
+        futures = []
+        for start in range(0, len(work), CHUNK):
+            part = work[start : start + CHUNK]
+            codes: dict[str, QrCode] | None = None
+            if qr is not None:  # the stored codes travel with the guides; without them, drawn
+                codes = {
+                    text: qr(text)
+                    for guide, _fp, channels in part
+                    for text in _qr_texts_of(guide, channels, site)
+                }
+            payload = [snapshots.get(guide.code) or msgspec.json.encode(guide) for guide, _fp, _c in part]
+            entries = [(fp, tuple(channels)) for _guide, fp, channels in part]
+            futures.append(
+                pool.submit(_make_chunk, urls.public_url, os.fspath(out_dir), payload, entries, codes)
+            )
+        meanwhile()
         for future in futures:
-            outcome.update(future.result())
-            if progress is not None:
-                progress(len(outcome), total)
-    return outcome
+            results.update(future.result())
+            tick()
 
 
 def _qr_texts_of(guide: Guide, channels: Collection[str], urls: Urls) -> list[str]:
@@ -519,13 +536,10 @@ def _worker_environment() -> Environment:
     return env
 
 
-_guides_decoder = msgspec.json.Decoder(list[Guide])
-
-
 def _make_chunk(
     public_url: str,
     out_dir: str,
-    payload: bytes,
+    payload: Sequence[bytes],
     entries: Sequence[tuple[str, tuple[str, ...]]],
     codes: Mapping[str, QrCode] | None,
 ) -> list[tuple[str, bool]]:
@@ -533,13 +547,35 @@ def _make_chunk(
     env = _worker_environment()
     site = StaticUrls(public_url).at(2)
     source = codes.__getitem__ if codes is not None else None
-    root = Path(out_dir)
     made = []
-    for guide, (fingerprint, channels) in zip(_guides_decoder.decode(payload), entries, strict=True):
+    for text, (fingerprint, channels) in zip(payload, entries, strict=True):
+        guide = Guide.from_json(text)
+        canonical = text if hashlib.sha256(text).hexdigest() == fingerprint else None
         folder = f"g/{guide.code}"
-        for name in channels:
-            channel = CHANNELS[name]
-            data = render(channel, guide, fingerprint, site, env, qr=source, layout=LAYOUT)
-            path = f"{folder}/{channel.filename}"
-            made.append((path, _write_if_changed(root / path, data)))
+        documents = [
+            (
+                CHANNELS[name].filename,
+                canonical
+                if name == "json" and canonical is not None
+                else render(CHANNELS[name], guide, fingerprint, site, env, qr=source, layout=LAYOUT),
+            )
+            for name in channels
+        ]
+        written = _write_folder(os.path.join(out_dir, folder), documents)
+        made += [(f"{folder}/{filename}", w) for (filename, _data), w in zip(documents, written, strict=True)]
     return made
+
+
+def _write_folder(folder: str, documents: Sequence[tuple[str, bytes]]) -> list[bool]:
+    """`_write_if_changed` for the files of one folder: created once; in a new folder there is
+    nothing to compare with."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        return [_write_if_changed(Path(folder, name), data) for name, data in documents]
+    for name, data in documents:
+        temporary = os.path.join(folder, f".{name}.tmp")
+        with open(temporary, "wb") as f:
+            f.write(data)
+        os.replace(temporary, os.path.join(folder, name))
+    return [True] * len(documents)

@@ -21,6 +21,7 @@ from guides.export import (
     export,
     guides_to_render,
     qr_texts_of,
+    renders_everything,
     summary_from_values,
 )
 from guides.i18n import _
@@ -85,14 +86,16 @@ async def current_summaries() -> list[tuple[int, GuideSummary, str, bool]]:
     return [(r["id"], summary_from_values(r["summary"]), r["fingerprint"], bool(r["files"])) for r in rows]
 
 
-async def snapshots(ids: list[int]) -> dict[int, Guide]:
-    """The guides of the editions `ids`."""
-    found: dict[int, Guide] = {}
+async def snapshots(ids: list[int]) -> dict[int, tuple[Guide, bytes]]:
+    """The guides of the editions `ids`, with their stored snapshots (canonical JSON)."""
+    found: dict[int, tuple[Guide, bytes]] = {}
     for start in range(0, len(ids), CHUNK):
         rows = await Edition.select(Edition.id, Edition.snapshot).where(
             Edition.id.is_in(ids[start : start + CHUNK])
         )
-        found.update((r["id"], Guide.from_json(r["snapshot"])) for r in rows)
+        for r in rows:
+            text = r["snapshot"].encode("utf-8")
+            found[r["id"]] = (Guide.from_json(text), text)
     return found
 
 
@@ -109,13 +112,25 @@ async def export_site(out_dir: Path, settings: Settings, progress: Progress | No
     Every snapshot is decoded as a `GuideSummary` (what the index pages show) first; only the
     guides whose files must be made, and those with attachments, are decoded in full, and only
     their QR codes are read."""
-    rows = await current_summaries()
     urls = Urls(settings.base_url, map_template=settings.map_url)
-    stale = await asyncio.to_thread(
-        guides_to_render, [(s.code, fingerprint) for _id, s, fingerprint, _files in rows], out_dir, urls
-    )
-    loaded = await snapshots([id_ for id_, s, _fp, files in rows if files or s.code in stale])
-    guides: list[tuple[SiteGuide, str]] = [(loaded.get(id_, s), fp) for id_, s, fp, _files in rows]
+    guides: list[tuple[SiteGuide, str]]
+    texts: dict[str, bytes] = {}  # the stored snapshots of the guides loaded in full, by code
+    if await asyncio.to_thread(renders_everything, out_dir, urls):
+        guides = []
+        for r in await _current_editions():
+            text = r["snapshot"].encode("utf-8")
+            guide = Guide.from_json(text)
+            guides.append((guide, r["fingerprint"]))
+            texts[guide.code] = text
+        stale = set(texts)
+    else:
+        rows = await current_summaries()
+        stale = await asyncio.to_thread(
+            guides_to_render, [(s.code, fingerprint) for _id, s, fingerprint, _files in rows], out_dir, urls
+        )
+        loaded = await snapshots([id_ for id_, s, _fp, files in rows if files or s.code in stale])
+        texts = {guide.code: text for guide, text in loaded.values()}
+        guides = [(loaded[id_][0] if id_ in loaded else s, fp) for id_, s, fp, _files in rows]
     full = [(g, fp) for g, fp in guides if isinstance(g, Guide)]
     units = await departments()
     # QR codes are read as stored (drawn and stored now only if they never were).
@@ -131,6 +146,7 @@ async def export_site(out_dir: Path, settings: Settings, progress: Progress | No
         progress=progress,
         qr=stored.__getitem__,
         attachments=files,
+        snapshots=texts,
     )
 
 

@@ -195,7 +195,7 @@ async def test_a_re_export_after_one_change_loads_and_renders_only_what_changed(
 
     async def counting_snapshots(ids):
         found = await real_snapshots(ids)
-        loaded.extend(g.code for g in found.values() if not attachments_in(g))
+        loaded.extend(g.code for g, _text in found.values() if not attachments_in(g))
         return found
 
     def counting_environment():
