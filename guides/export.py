@@ -85,13 +85,21 @@ summary_of = msgspec.json.Decoder(GuideSummary).decode  # snapshot JSON -> Guide
 SUMMARY_FIELDS: tuple[str, ...] = GuideSummary.__struct_fields__
 
 
+_SUMMARY_VALUES = msgspec.json.Decoder(
+    tuple.__class_getitem__(
+        tuple(
+            f.type if f.required else f.type | None  # null: not in the snapshot, the default
+            for f in msgspec.structs.fields(GuideSummary)
+        )
+    )
+)
+
+
 def summary_from_values(values: str | bytes) -> GuideSummary:
     """A `GuideSummary` from the JSON array of its fields' values in SUMMARY_FIELDS order, as a
     database's JSON functions extract them from a snapshot (null: not there, the default)."""
-    found = msgspec.json.decode(values)
-    return msgspec.convert(
-        {name: v for name, v in zip(SUMMARY_FIELDS, found, strict=True) if v is not None}, GuideSummary
-    )
+    found = _SUMMARY_VALUES.decode(values)
+    return GuideSummary(**{name: v for name, v in zip(SUMMARY_FIELDS, found, strict=True) if v is not None})
 
 
 SiteGuide = Guide | GuideSummary
@@ -317,6 +325,9 @@ def _write_if_changed(target: Path, data: bytes) -> bool:
     return True
 
 
+_last_read: list = []  # [(path, inode, size, mtime), Manifest] of the last manifest read
+
+
 @dataclass(slots=True)
 class Manifest:
     """What the last export wrote: every file, the fingerprint each guide file was made from,
@@ -325,12 +336,22 @@ class Manifest:
     files: dict[str, str | None] = field(default_factory=dict)
     key: str = ""
 
+    mtime_ns: int = 0  # when the last export ended (it touches the manifest last)
+
     @classmethod
     def read(cls, out_dir: Path) -> Manifest:
+        """The manifest in `out_dir` (empty if there is none). Do not modify it: the last one read
+        is kept, and returned again while the file is unchanged (a re-export reads it thrice)."""
         path = out_dir / MANIFEST
         manifest = cls()
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open(encoding="utf-8") as f:
+                status = os.fstat(f.fileno())
+                seen = (os.fspath(path.resolve()), status.st_ino, status.st_size, status.st_mtime_ns)
+                if _last_read and _last_read[0] == seen:
+                    return _last_read[1]
+                manifest.mtime_ns = status.st_mtime_ns
+                text = f.read()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return manifest
         for line in text.splitlines():
@@ -339,6 +360,7 @@ class Manifest:
             elif line:
                 name, _tab, fingerprint = line.partition("\t")
                 manifest.files[name] = fingerprint or None
+        _last_read[:] = [seen, manifest]
         return manifest
 
     def text(self) -> bytes:
@@ -388,8 +410,13 @@ def guides_to_render(
         if any(known.get(f"g/{code}/{filename}") != fingerprint for filename in filenames):
             stale.add(code)
             continue
-        try:  # one directory read instead of a stat per file
-            with os.scandir(os.path.join(root, code)) as entries:
+        folder = os.path.join(root, code)
+        try:
+            # The last export left every file of the folder there and then touched the manifest:
+            # a folder not changed since (no file added, removed or renamed) has them all still.
+            if os.stat(folder).st_mtime_ns < previous.mtime_ns:
+                continue
+            with os.scandir(folder) as entries:
                 there = {e.name for e in entries if e.is_file()}
         except (FileNotFoundError, NotADirectoryError):
             there = set()
@@ -478,6 +505,7 @@ def export(
         (report.written if results[name] else report.skipped).append(name)
     report.removed = _remove(out_dir, set(previous.files) - set(names))
     _write_if_changed(out_dir / MANIFEST, current.text())
+    os.utime(out_dir / MANIFEST)  # now: every file it lists is there (see guides_to_render)
     return report
 
 
