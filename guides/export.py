@@ -21,8 +21,12 @@ those: the list is kept in `.onetrip-export`, so nothing else in the folder is t
 
 The manifest also keeps each guide's fingerprint and a key of everything else its files depend
 on (the templates, the addresses, the channels): a guide whose fingerprint and key are those of
-the last export, and whose files are all there, is not rendered again. A re-export after one
-change renders that guide and the indexes only.
+the last export, and whose files are all there, is not rendered again. The index, department and
+sitemap pages keep a digest of what they list (departments and guide fingerprints) the same way.
+A re-export after one change renders that guide, its department page and the indexes only; a
+caller gives the other guides as `GuideSummary` (what the index pages show), found with
+`guides_to_render`, and need not load them. A first export renders the guides in worker
+processes (PARALLEL_FROM); the bytes are the same.
 """
 
 from __future__ import annotations
