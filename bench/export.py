@@ -59,7 +59,8 @@ async def measure(url: str, out: Path) -> list[tuple[str, float, tuple[int, int,
     from registry.exporting import export_site
     from registry.settings import Settings
 
-    settings = Settings(database_url=url)
+    # The public address the registry was seeded for (bench/serve.py): its QR codes are stored.
+    settings = Settings(database_url=url, public_url=serve.PUBLIC_URL)
     bind(engine_for(settings))
     rows = []
     for label in ("first export", "again, nothing changed", "after one change"):
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         "| items | export | seconds | written | skipped | removed |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    env = {**os.environ, "PICCOLO_CONF": "registry.piccolo_conf"}
+    env = {**os.environ, "PICCOLO_CONF": "registry.piccolo_conf", "ONETRIP_PUBLIC_URL": serve.PUBLIC_URL}
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             print(f"{size} items: preparing the database", file=sys.stderr, flush=True)

@@ -175,7 +175,9 @@ def attachments_in(value: Any, path: str = "") -> list[tuple[str, Attachment]]:
     found: list[tuple[str, Attachment]] = []
     if isinstance(value, Struct):
         for name in value.__struct_fields__:
-            found += attachments_in(getattr(value, name), f"{path}.{name}" if path else name)
+            v = getattr(value, name)
+            if isinstance(v, Struct | tuple):  # texts and numbers hold none: not walked
+                found += attachments_in(v, f"{path}.{name}" if path else name)
     elif isinstance(value, tuple):
         for i, v in enumerate(value):
             if isinstance(v, Struct):

@@ -14,9 +14,12 @@ from bs4 import BeautifulSoup
 
 from guides import canonical_json
 from guides import export as guides_export
+from guides.export import SUMMARY_FIELDS
 from guides.qr import qr_svg
-from registry.exporting import cmd_export, export_site, progress_bar, published_guides
-from registry.tables import ServiceItem
+from guides.snapshot import attachments_in
+from registry import exporting
+from registry.exporting import cmd_export, current_summaries, export_site, progress_bar, published_guides
+from registry.tables import Department, ServiceItem
 from tests.integration.test_channels import publish_new_edition
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -163,3 +166,110 @@ async def test_a_re_export_renders_only_guides_whose_fingerprint_changed(small_d
     await export_site(out, moved)
     guides = await published_guides()
     assert len(rendered) == len(GUIDE_FILES) * len(guides)
+
+
+def site_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+async def test_the_database_gives_what_the_index_pages_show_of_each_guide(small_db):
+    guides = await published_guides()
+    summaries = await current_summaries()
+    assert [s.code for _id, s, _fp, _files in summaries] == [g.code for g, _fp in guides]
+    for (guide, fingerprint), (_id, summary, fp, files) in zip(guides, summaries, strict=True):
+        assert fp == fingerprint
+        for name in SUMMARY_FIELDS:
+            assert getattr(summary, name) == getattr(guide, name)
+        assert summary.at_most_once == guide.at_most_once
+        assert files == bool(attachments_in(guide))
+
+
+async def test_a_re_export_after_one_change_loads_and_renders_only_what_changed(
+    small_db, tmp_path, monkeypatch
+):
+    out = tmp_path / "site"
+    await export_site(out, small_db.settings)
+    loaded: list[str] = []
+    templates: list[str] = []
+    real_snapshots, real_environment = exporting.snapshots, guides_export.make_environment
+
+    async def counting_snapshots(ids):
+        found = await real_snapshots(ids)
+        loaded.extend(g.code for g, _text in found.values() if not attachments_in(g))
+        return found
+
+    def counting_environment():
+        env = real_environment()
+        get_template = env.get_template
+
+        def counted(name, *args, **kwargs):
+            if not name.startswith(("_", "guides/_", guides_export.LAYOUT)):  # not a part
+                templates.append(name)
+            return get_template(name, *args, **kwargs)
+
+        env.get_template = counted
+        return env
+
+    monkeypatch.setattr(exporting, "snapshots", counting_snapshots)
+    monkeypatch.setattr(guides_export, "make_environment", counting_environment)
+    again = await export_site(out, small_db.settings)
+    assert again.counts[0] == 0
+    assert loaded == [] and templates == []  # nothing read in full, nothing rendered
+
+    await publish_new_edition("650100-SGSJ-001", promised_days=2)
+    changed = await export_site(out, small_db.settings)
+    assert loaded == ["650100-SGSJ-001"]
+    assert sorted(templates) == sorted(
+        [
+            "guides/hall.html",
+            "guides/print.html",
+            "guides/guide.md",
+            "guides/site_index.html",  # its counts could have changed: rendered, same bytes
+            "guides/site_department.html",  # the guide's department only
+            "guides/sitemap.xml",
+        ]
+    )
+    assert "index.html" in changed.skipped and "departments/SGSJ.html" in changed.written
+
+    # A department renamed: its page and the index are made again, no guide is.
+    loaded.clear()
+    templates.clear()
+    await Department.update({Department.name: "改名后的部门"}).where(Department.code == "SGSJ")
+    renamed = await export_site(out, small_db.settings)
+    assert sorted(renamed.written) == ["departments/SGSJ.html", "index.html"]
+    assert loaded == [] and "guides/hall.html" not in templates
+
+    fresh = tmp_path / "fresh"
+    await export_site(fresh, small_db.settings)
+    assert site_files(out) == site_files(fresh)  # incremental and from scratch: the same bytes
+
+
+async def test_worker_processes_make_the_same_site(small_db, tmp_path, monkeypatch):
+    used: list[int] = []
+    real = guides_export._make_in_processes
+
+    def counting(jobs, *args, **kwargs):
+        used.append(len(jobs))
+        return real(jobs, *args, **kwargs)
+
+    monkeypatch.setattr(guides_export, "_make_in_processes", counting)
+    monkeypatch.setattr(guides_export, "PARALLEL_FROM", 10**9)
+    alone = await export_site(tmp_path / "alone", small_db.settings)
+    assert used == []
+
+    monkeypatch.setattr(guides_export, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(guides_export, "CHUNK", 7)  # several chunks, the last one short
+    steps: list[tuple[int, int]] = []
+    workers = await export_site(
+        tmp_path / "workers", small_db.settings, progress=lambda done, total: steps.append((done, total))
+    )
+    guides = await published_guides()
+    assert used == [len(GUIDE_FILES) * len(guides)]
+    assert workers.written == alone.written and workers.counts == alone.counts
+    assert site_files(tmp_path / "workers") == site_files(tmp_path / "alone")
+    assert [d for d, _t in steps] == sorted(d for d, _t in steps) and steps[-1][0] == steps[-1][1]
+
+    # A guide file removed is made again in this process (one guide is under PARALLEL_FROM).
+    (tmp_path / "workers" / "g" / guides[0][0].code / "print.html").unlink()
+    again = await export_site(tmp_path / "workers", small_db.settings)
+    assert again.written == [f"g/{guides[0][0].code}/print.html"] and len(used) == 1
