@@ -24,6 +24,8 @@ from registry.web.errors import BadRequest
 from registry.web.params import parse_int
 from registry.web.rendering import cached_response, render
 
+UNIT_PAGE_SIZE = 200  # items per page of a unit's list
+
 
 def as_of_date(request: Request, value: str | None) -> date:
     """The `as_of` date asked for, or Beijing's today."""
@@ -153,8 +155,12 @@ class MetricsController(Controller):
         reads: NamedDependency[PublicReads],
         code: FromPath[str],
         as_of: FromQuery[str | None] = None,
+        page: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         day = as_of_date(request, as_of)
+        number = parse_int(page, 1, 100_000) if page else 1
+        if number is None:
+            raise BadRequest(_("页码有误"), [FieldError("page", _("页码应为正整数"))])
         report = await cached_report(reads, day)
         result = report.unit(code)
         if result is None:
@@ -170,21 +176,29 @@ class MetricsController(Controller):
             if trips is not None and trips != item.trips:
                 overrides[item.code] = trips
 
-        async def page() -> bytes:
+        async def render_page() -> bytes:
             what_if = None
             if overrides:
                 changed = metrics.compute(
                     day, items, [result.unit], await metrics.load_goals(), overrides=overrides
                 )
                 what_if = {"result": changed.units[0], "overrides": overrides}
+            # Items that need more than one trip first; a district unit of a large registry has
+            # thousands, so the list is paged (the what-if answers of other pages are carried).
+            ordered = sorted(items, key=lambda i: (-i.trips, i.code))
+            shown = ordered[(number - 1) * UNIT_PAGE_SIZE : number * UNIT_PAGE_SIZE]
+            on_page = {i.code for i in shown}
             context = {
                 "report": report,
                 "result": result,
-                "items": sorted(items, key=lambda i: (-i.trips, i.code)),
+                "items": shown,
+                "page": number,
+                "pages": max(1, -(-len(ordered) // UNIT_PAGE_SIZE)),
+                "carried": {c: n for c, n in overrides.items() if c not in on_page},
                 "what_if": what_if,
             }
             return await asyncio.to_thread(render, request, "metrics/unit.html", context)
 
         if overrides:
-            return cached_response(request, await page())  # "what if": computed, never kept
-        return cached_response(request, await reads.page(("metrics_unit", code, day), page))
+            return cached_response(request, await render_page())  # "what if": computed, never kept
+        return cached_response(request, await reads.page(("metrics_unit", code, day, number), render_page))

@@ -181,3 +181,24 @@ async def test_metric_tables_download_as_xlsx_and_csv(small_client):
     assert table[0][:3] == ["层级", "单位编码", "单位"]
     assert next(r for r in table if r[1] == "ALL")[:7] == ["全市", "ALL", "全市", "3", "1", "1", "1"]
     assert (await small_client.get("/metrics/export.csv?as_of=2019-02-30")).status_code == 400
+
+
+async def test_a_long_unit_list_is_paged_and_keeps_what_if_answers(small_client, monkeypatch):
+    """A district unit of a large registry lists thousands of items: pages of UNIT_PAGE_SIZE, the
+    items that need more than one trip first; a what-if answer given on one page is kept on the
+    others (hidden fields), and a bad page number is a 400."""
+    monkeypatch.setattr("registry.web.metrics.UNIT_PAGE_SIZE", 1)
+    first = BeautifulSoup((await small_client.get("/metrics/unit/SGSJ")).text, "html.parser")
+    second = BeautifulSoup((await small_client.get("/metrics/unit/SGSJ?page=2")).text, "html.parser")
+    codes = [p.select_one("tbody tr small").get_text() for p in (first, second)]
+    assert sorted(codes) == ["650100-SGSJ-001", "650100-SGSJ-002"]
+    assert first.select_one("nav.pager a[rel=next]") is not None
+    assert first.select_one("nav.pager a[rel=prev]") is None
+    assert second.select_one("nav.pager a[rel=prev]") is not None
+    assert len(first.select("tbody tr")) == len(second.select("tbody tr")) == 1
+    asked = await small_client.get(f"/metrics/unit/SGSJ?page=2&t_{codes[0]}=3")
+    page = BeautifulSoup(asked.text, "html.parser")
+    carried = page.select_one(f"input[type=hidden][name=t_{codes[0]}]")
+    assert carried is not None and carried["value"] == "3"
+    for bad in ("0", "x", "²", "99999999999"):
+        assert (await small_client.get(f"/metrics/unit/SGSJ?page={bad}")).status_code == 400
