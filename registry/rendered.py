@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import multiprocessing
 import os
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
@@ -388,8 +389,13 @@ async def fill(
             await execute_many(QR_SQL, [(c.text, c.svg, c.png) for c in codes])
             await _write(found, stamp_)
 
+    # spawn, as everywhere else: a forked child would inherit the event loop and the state of
+    # the database threads (a lock held mid-fork never comes free in the child).
     with ProcessPoolExecutor(
-        workers, initializer=_worker_init, initargs=(urls.public_url, urls.map_template)
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(urls.public_url, urls.map_template),
     ) as pool:
         while True:
             rows = await ServiceItem.raw(CURRENT_CHUNK_SQL, after, False, batch)
