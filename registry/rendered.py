@@ -18,7 +18,8 @@ on nothing but a published snapshot are rendered when it is published and stored
 - **Never stale:** a row carries the *stamp* of what rendered it — the templates, the `guides`
   code and the public address. After an upgrade that changes any of them, every stored page is a
   miss and is rendered again on its first request (and overwritten).
-- Bodies are zlib-compressed (a hall page of 16 KB stores in ≈ 4 KB).
+- Bodies are stored gzip-compressed (a hall page of 16 KB stores in ≈ 5 KB), the form served as
+  is to every client that accepts gzip (every browser): a request neither renders nor compresses.
 """
 
 from __future__ import annotations
@@ -95,8 +96,38 @@ def _sources_digest() -> str:
 def stamp(urls: Urls) -> str:
     """What a stored page depends on besides its snapshot: the code and templates that render it
     and the addresses it links to."""
-    parts = (_sources_digest(), urls.public_url, urls.map_template)
+    return _stamp(urls.public_url, urls.map_template)
+
+
+@cache
+def _stamp(public_url: str, map_template: str) -> str:
+    parts = (_sources_digest(), public_url, map_template)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def compress(body: bytes) -> bytes:
+    """The stored form of a page: gzip (RFC 1952) at level 6 with no timestamp, so the same page
+    always gives the same bytes, served as they are to a client that accepts gzip."""
+    return zlib.compress(body, 6, wbits=31)
+
+
+def decompress(stored: bytes) -> bytes:
+    return zlib.decompress(stored, wbits=31)
+
+
+def decompress_head(stored: bytes) -> bytes:
+    """The start of a stored HTML page up to its `</head>` (all of it when it has none): what a
+    response needs to know of a page it serves compressed, for a fraction of a decompression."""
+    unpack = zlib.decompressobj(wbits=31)
+    head = b""
+    while not unpack.eof:
+        head += unpack.decompress(stored if not head else unpack.unconsumed_tail, 4096)
+        end = head.find(b"</head>")
+        if end >= 0:
+            return head[: end + len(b"</head>")]
+        if not unpack.unconsumed_tail:
+            break
+    return head
 
 
 def hall_key(fingerprint: str, reviewed_on: str, day: date) -> str:
@@ -177,15 +208,16 @@ def _day_facts(day: date) -> Any:
 
 
 async def read(key: str, stamp_: str) -> bytes | None:
-    """The stored page, or None when it is not stored or was rendered by other code."""
+    """The stored page, gzip-compressed (`decompress`), or None when it is not stored or was
+    rendered by other code."""
     rows = await point_read("SELECT stamp, body FROM rendered_document WHERE key = {}", key)
     if not rows or rows[0]["stamp"] != stamp_:
         return None
-    return zlib.decompress(bytes(rows[0]["body"]))
+    return bytes(rows[0]["body"])
 
 
 async def _write(found: dict[str, bytes], stamp_: str) -> None:
-    """Store compressed pages in the current write transaction; a hall page replaces the other
+    """Store pages, compressed already, in the current write transaction; a hall page replaces the other
     hall pages of its fingerprint (another day's, another review date's)."""
     for key in found:
         if key.startswith("hall:"):
@@ -202,7 +234,7 @@ async def _write(found: dict[str, bytes], stamp_: str) -> None:
 async def store(found: dict[str, bytes], stamp_: str) -> None:
     """Store pages (in the caller's transaction, or one of their own)."""
     async with write_transaction():
-        await _write({k: zlib.compress(v, 6) for k, v in found.items()}, stamp_)
+        await _write({k: compress(v) for k, v in found.items()}, stamp_)
 
 
 _LATER: dict[str, tuple[bytes, str]] = {}  # pages rendered by requests, not stored yet
@@ -210,17 +242,14 @@ _FLUSHING: list[asyncio.Task] = []
 FLUSH_DELAY = 0.2  # seconds: pages rendered meanwhile are stored in the same transaction
 
 
-def remember(key: str, body: bytes, stamp_: str) -> None:
-    """Store, soon, a page a request had to render: many requests' pages are written in one
-    transaction, off the request. A failure only costs a later request a render."""
-    _LATER[key] = (body, stamp_)
+def remember(key: str, stored: bytes, stamp_: str) -> None:
+    """Store, soon, a page a request had to render (`stored`: compressed by `compress`): many
+    requests' pages are written in one transaction, off the request. A failure only costs a
+    later request a render."""
+    _LATER[key] = (stored, stamp_)
     loop = asyncio.get_running_loop()
     if not _FLUSHING or _FLUSHING[0].done() or _FLUSHING[0].get_loop() is not loop:
         _FLUSHING[:] = [loop.create_task(_flush())]
-
-
-def _compressed(batch: dict[str, tuple[bytes, str]]) -> dict[str, tuple[bytes, str]]:
-    return {k: (zlib.compress(b, 6), st) for k, (b, st) in batch.items()}
 
 
 async def _flush() -> None:
@@ -229,10 +258,9 @@ async def _flush() -> None:
         batch = dict(_LATER)
         _LATER.clear()
         try:
-            compressed = await asyncio.to_thread(_compressed, batch)
             async with write_transaction():
-                for stamp_ in {st for _b, st in compressed.values()}:
-                    await _write({k: b for k, (b, st) in compressed.items() if st == stamp_}, stamp_)
+                for stamp_ in {st for _b, st in batch.values()}:
+                    await _write({k: b for k, (b, st) in batch.items() if st == stamp_}, stamp_)
         except Exception:  # a locked or read-only database must not fail anything
             log.warning("could not store %d rendered pages", len(batch), exc_info=True)
 
@@ -315,7 +343,7 @@ def _render_jobs(jobs: Sequence[Job], day: date) -> tuple[list[QrCode], dict[str
             found[hall_key(job.fingerprint, job.reviewed_on, day)] = hall_page(
                 guide, job.fingerprint, urls, env, today_facts=facts, reviewed_on=job.reviewed_on
             )
-    return codes, {k: zlib.compress(v, 6) for k, v in found.items()}
+    return codes, {k: compress(v) for k, v in found.items()}
 
 
 CURRENT_CHUNK_SQL = """

@@ -20,7 +20,7 @@ from registry.reads.public import PublicReads
 from registry.settings import Settings
 from registry.web.errors import BadRequest
 from registry.web.params import item_filter
-from registry.web.rendering import cached_response
+from registry.web.rendering import cached_response, etag_for
 
 
 @dataclass
@@ -134,11 +134,13 @@ class ApiController(Controller):
             body = await rendered.read(stored_key, stamp)
             if body is None:
                 guide = await reads.snapshot(found.edition_id, found.fingerprint)
-                body = api_item(guide, found.fingerprint)
+                body = rendered.compress(api_item(guide, found.fingerprint))
                 rendered.remember(stored_key, body, stamp)
             reads.documents.put(key, body)
         headers = {"X-Content-Fingerprint": found.fingerprint}
-        return cached_response(request, body, media_type=MediaType.JSON, headers=headers)
+        return cached_response(
+            request, body, etag=etag_for(*key), media_type=MediaType.JSON, headers=headers, gzipped=True
+        )
 
     @get("/metrics", summary="最多跑一次 rates against the targets, as of a date")
     async def metrics_json(

@@ -37,7 +37,7 @@ from registry.reads.public import PublicReads
 from registry.web.deps import calendar, now
 from registry.web.public import GoneException
 from registry.web.rendering import A_WHILE, FOREVER, cached_response, etag_for, render
-from registry.web.security import allow_inline_styles, inline_style_hashes
+from registry.web.security import allow_style_hashes, inline_style_hashes
 from registry.workdays import CalendarGapError
 
 # How long caches may keep each byte channel, and what its ETag is. A QR code encodes only the
@@ -121,14 +121,19 @@ async def _page(request: Request, reads: PublicReads, channel: str, code: str, u
         if body is None:
             guide, fingerprint = await _published(reads, code)
             env = request.app.template_engine.engine
-            body = render_channel(spec, guide, fingerprint, urls, env, await _stored_qr(spec, guide, urls))
+            page = render_channel(spec, guide, fingerprint, urls, env, await _stored_qr(spec, guide, urls))
+            body = rendered.compress(page)
             if stored_key:
                 rendered.remember(stored_key, body, stamp)
-        cached = reads.documents.put(key, (body, etag_for(channel, fingerprint), inline_style_hashes(body)))
+        # Inline <style> blocks are in the head (templates/guides/print.html).
+        styles = inline_style_hashes(rendered.decompress_head(body))
+        cached = reads.documents.put(key, (body, etag_for(channel, fingerprint), styles))
     body, etag, styles = cached
     headers = {"X-Content-Fingerprint": fingerprint, "Cache-Control": A_WHILE}
-    allow_inline_styles(request.scope, body, styles)
-    return cached_response(request, body, etag=etag, media_type=spec.media_type, headers=headers)
+    allow_style_hashes(request.scope, styles)
+    return cached_response(
+        request, body, etag=etag, media_type=spec.media_type, headers=headers, gzipped=True
+    )
 
 
 class ChannelController(Controller):

@@ -191,12 +191,12 @@ class PublicController(Controller):
             stamp = rendered.stamp(urls)
             body = await rendered.read(stored_key, stamp) if storable else None
             if body is None:
-                body = await page()
+                body = rendered.compress(await page())
                 if storable:
                     rendered.remember(stored_key, body, stamp)
             cached = reads.documents.put(key, (body, etag_for(*key)))
         body, etag = cached
-        return cached_response(request, body, etag=etag, headers=headers)
+        return cached_response(request, body, etag=etag, headers=headers, gzipped=True)
 
     @get("/g/{code:str}/history", name="history")
     async def history(self, reads: NamedDependency[PublicReads], code: FromPath[str]) -> Template:

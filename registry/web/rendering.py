@@ -7,6 +7,7 @@ responses use) and then served as bytes with an ETag; a client holding it gets a
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from jinja2_fragments import render_block
@@ -14,6 +15,7 @@ from litestar import Request, Response
 from litestar.enums import MediaType
 
 from guides.templating import TEMPLATES_DIR
+from registry import rendered
 from registry.reads.public import PublicReads
 
 # How long HTTP caches may keep a response (the one place these are written).
@@ -59,6 +61,30 @@ def fresh(request: Request, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
+@lru_cache(maxsize=256)
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Does an Accept-Encoding header admit gzip (RFC 9110 12.5.3: `gzip`, else `*`, with q > 0)?"""
+    weights: dict[str, float] = {}
+    for part in accept_encoding.lower().split(","):
+        name, _sep, params = part.partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            key, _eq, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        weights.setdefault(name.strip(), weight)
+    weight = weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0)))
+    return weight > 0
+
+
+def _vary(headers: dict[str, str], field: str) -> None:
+    present = headers.get("Vary")
+    headers["Vary"] = f"{present}, {field}" if present else field
+
+
 def cached_response(
     request: Request,
     body: bytes,
@@ -67,8 +93,19 @@ def cached_response(
     media_type: str = HTML,
     headers: dict[str, str] | None = None,
     status_code: int = 200,
+    gzipped: bool = False,
 ) -> Response[bytes]:
+    """`gzipped`: `body` is in its stored, gzip-compressed form (registry.rendered.compress): sent
+    as it is to a client that accepts gzip (under its own ETag), decompressed for any other."""
     headers = dict(headers or {})
+    if gzipped:
+        _vary(headers, "Accept-Encoding")
+        if accepts_gzip(request.headers.get("accept-encoding", "")):
+            headers["Content-Encoding"] = "gzip"
+            if etag is not None:  # one strong ETag per representation (RFC 9110 8.8.3)
+                etag = etag[:-1] + '-gzip"'
+        else:
+            body = rendered.decompress(body)
     if etag is not None:
         headers["ETag"] = etag
         if status_code == 200 and fresh(request, etag):
@@ -77,4 +114,4 @@ def cached_response(
     return Response(content=body, status_code=status_code, media_type=media_type, headers=headers)
 
 
-__all__ = ["HTML", "MediaType", "cached_response", "etag_for", "fresh", "reads_of", "render"]
+__all__ = ["HTML", "MediaType", "accepts_gzip", "cached_response", "etag_for", "fresh", "reads_of", "render"]

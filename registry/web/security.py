@@ -83,6 +83,11 @@ def inline_style_hashes(body: bytes) -> tuple[str, ...]:
     )
 
 
-def allow_inline_styles(scope: Scope, body: bytes, hashes: tuple[str, ...] | None = None) -> None:
+def allow_inline_styles(scope: Scope, body: bytes) -> None:
     """Let this response's inline `<style>` blocks through the policy, by their SHA-256."""
-    scope[STYLE_HASHES_KEY] = inline_style_hashes(body) if hashes is None else hashes  # type: ignore[literal-required]
+    allow_style_hashes(scope, inline_style_hashes(body))
+
+
+def allow_style_hashes(scope: Scope, hashes: tuple[str, ...]) -> None:
+    """As `allow_inline_styles`, with the hashes computed once for a cached page."""
+    scope[STYLE_HASHES_KEY] = hashes  # type: ignore[literal-required]

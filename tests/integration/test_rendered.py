@@ -50,9 +50,9 @@ async def test_publication_stores_the_pages_the_public_then_gets(small_db, monke
     printout = rendered.print_key(fingerprint)
     rows = await stored_rows()
     assert rows[hall] == rows[printout] == rendered.stamp(urls)
-    stored_hall = await rendered.read(hall, rendered.stamp(urls))
-    stored_print = await rendered.read(printout, rendered.stamp(urls))
-    stored_api = await rendered.read(rendered.api_key(fingerprint), rendered.stamp(urls))
+    stored_hall = rendered.decompress(await rendered.read(hall, rendered.stamp(urls)))
+    stored_print = rendered.decompress(await rendered.read(printout, rendered.stamp(urls)))
+    stored_api = rendered.decompress(await rendered.read(rendered.api_key(fingerprint), rendered.stamp(urls)))
 
     # A new process (empty caches) serves the stored bytes and renders nothing.
     asked = refuse_rendering(monkeypatch)
@@ -118,7 +118,7 @@ async def test_a_new_day_replaces_the_stored_hall_page(small_db):
     await rendered.store({later: b"<p>2</p>"}, "s")
     keys = [k for k in await stored_rows() if fingerprint in k]
     assert sorted(keys) == sorted([later, rendered.print_key(fingerprint)])
-    assert await rendered.read(later, "s") == b"<p>2</p>"
+    assert rendered.decompress(await rendered.read(later, "s")) == b"<p>2</p>"
 
 
 async def test_flagged_guides_are_rendered_per_request_not_stored(small_db):
@@ -171,7 +171,7 @@ async def test_fill_renders_every_current_guide_once(small_db):
                 key.split(":")[1],
             )
         )[0]["code"]
-        assert (await client.get(f"/g/{code}")).content == stored
+        assert (await client.get(f"/g/{code}")).content == rendered.decompress(stored)
 
 
 async def test_fill_prunes_the_pages_of_superseded_snapshots(small_db):
@@ -193,3 +193,60 @@ async def test_fill_prunes_the_pages_of_superseded_snapshots(small_db):
         )
     }
     assert {k.split(":")[1] for k in after} <= live
+
+
+async def _raw(client: AsyncTestClient, path: str, **headers: str) -> tuple[int, dict, bytes]:
+    """Status, headers and the body as sent (not decoded by the client)."""
+    async with client.stream("GET", path, headers=headers) as response:
+        body = b"".join([chunk async for chunk in response.aiter_raw()])
+    return response.status_code, response.headers, body
+
+
+@pytest.mark.parametrize("path", [f"/g/{CODE}", f"/g/{CODE}/print", f"/api/items/{CODE}"])
+async def test_stored_pages_are_sent_compressed_to_clients_that_accept_gzip(small_db, monkeypatch, path):
+    """A browser (Accept-Encoding: gzip) gets the stored bytes as they are; a client that does not
+    accept gzip gets them decompressed; each form has its own ETag and its own 304."""
+    monkeypatch.delenv("ONETRIP_PUBLIC_URL", raising=False)
+    await publish_new_edition(CODE, promised_days=5)
+    stored = {k: await rendered.read(k, rendered.stamp(publication_urls())) for k in await stored_rows()}
+    app = create_app(small_db.settings, engine=small_db.engine, pool=False)
+    async with AsyncTestClient(app=app) as client:
+        status, zipped, body = await _raw(client, path, **{"Accept-Encoding": "gzip, deflate, br"})
+        assert status == 200 and zipped["content-encoding"] == "gzip"
+        assert "Accept-Encoding" in zipped["vary"]
+        assert body in stored.values()  # the stored row, byte for byte: nothing compressed per request
+        status, plain, text = await _raw(client, path, **{"Accept-Encoding": "identity"})
+        assert status == 200 and "content-encoding" not in plain and "Accept-Encoding" in plain["vary"]
+        assert text == rendered.decompress(body)
+        assert int(plain["content-length"]) == len(text) and int(zipped["content-length"]) == len(body)
+        refused, _h, text2 = await _raw(client, path, **{"Accept-Encoding": "gzip;q=0, *"})
+        assert refused == 200 and text2 == text
+        assert zipped["etag"] != plain["etag"]
+        for sent, encoding in ((zipped, "gzip"), (plain, "identity")):
+            asked = {"If-None-Match": sent["etag"], "Accept-Encoding": encoding}
+            assert (await client.get(path, headers=asked)).status_code == 304
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        ("gzip", True),
+        ("gzip, deflate, br, zstd", True),
+        ("br;q=1.0, gzip;q=0.8, *;q=0.1", True),
+        ("GZIP", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("", False),
+        ("identity", False),
+        ("br", False),
+        ("gzip;q=0", False),
+        ("gzip;q=0.000, *", False),
+        ("*, gzip;q=0", False),
+        ("*;q=0", False),
+        ("gzip;q=abc", False),
+    ],
+)
+def test_accept_encoding(header, accepted):
+    from registry.web.rendering import accepts_gzip
+
+    assert accepts_gzip(header) is accepted
