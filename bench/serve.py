@@ -7,7 +7,9 @@ For each registry size it builds a database (89 = the real seeds/; any other N =
 N` with its later editions loaded by `onetrip seed --update`), starts `onetrip serve` on a free
 local port, and drives each route with wrk (Debian package `wrk`; -t2 -c{concurrency}, --latency).
 The routes of one item are measured twice: for one item (what its caches hold) and over random
-items (bench/random.lua picks a code from every published item for each request). It reports
+items (bench/random.lua picks a code from every published item for each request). Every request
+says `Accept-Encoding: gzip, deflate, br`, as browsers do (stored pages are sent gzip-compressed);
+the random-item routes are measured once more without it, as a client that takes no gzip. It reports
 req/s, the ratio to /livez, p50, p99, the server's resident memory (all processes, peak over the
 run), and the seeding time and the seeding processes' peak memory, and appends a dated section
 with the exact command and git revision to bench/results.md.
@@ -46,6 +48,7 @@ CACHE = ROOT / "var" / "bench"
 RESULTS = ROOT / "bench" / "results.md"
 BASELINE = "/livez"
 PUBLIC_URL = "http://onetrip.bench"
+BROWSER_ENCODINGS = "Accept-Encoding: gzip, deflate, br"  # what Chromium and Firefox send
 RANDOM_SCRIPT = ROOT / "bench" / "random.lua"
 # Routes of one item measured over random codes too (issue 14): label -> wrk route format.
 RANDOM_ROUTES = {
@@ -67,12 +70,19 @@ def _seconds(value: str, unit: str) -> float:
 
 
 def wrk(
-    url: str, seconds: int, concurrency: int, random_route: tuple[str, Path] | None = None
+    url: str,
+    seconds: int,
+    concurrency: int,
+    random_route: tuple[str, Path] | None = None,
+    *,
+    gzip: bool = True,
 ) -> dict[str, float]:
     """wrk's figures: a C client, so the server is what is measured. With `random_route`
     (a route format such as "/g/%s" and a file of codes), bench/random.lua picks a random code
-    for every request."""
+    for every request. `gzip`: ask as browsers do (else no Accept-Encoding at all)."""
     cmd = ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    if gzip:
+        cmd += ["-H", BROWSER_ENCODINGS]
     if random_route is not None:
         cmd += ["-s", str(RANDOM_SCRIPT), url, "--", random_route[0], str(random_route[1])]
     else:
@@ -306,10 +316,15 @@ def bench_server(
             print(f"  {label}: {figures['rps']:,.0f} req/s", file=sys.stderr, flush=True)
             if label in RANDOM_ROUTES:  # the same route over random items, next to it
                 random_label = label.replace("{code}", "{random code}")
-                figures = wrk(base + BASELINE, seconds, concurrency, (RANDOM_ROUTES[label], codes))
-                results.append((random_label, figures))
-                peak = max(peak, process_tree_rss(server.pid))
-                print(f"  {random_label}: {figures['rps']:,.0f} req/s", file=sys.stderr, flush=True)
+                for gzip, suffix in ((True, ""), (False, " (no gzip)")):
+                    figures = wrk(
+                        base + BASELINE, seconds, concurrency, (RANDOM_ROUTES[label], codes), gzip=gzip
+                    )
+                    results.append((random_label + suffix, figures))
+                    peak = max(peak, process_tree_rss(server.pid))
+                    print(
+                        f"  {random_label}{suffix}: {figures['rps']:,.0f} req/s", file=sys.stderr, flush=True
+                    )
         return results, peak, first
     finally:
         server.terminate()
