@@ -259,6 +259,6 @@ def create_app(
         before_request=check_request_input,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        state=State({"settings": settings, "clock": clock, "reads": reads}),
+        state=State({"settings": settings, "clock": clock, "reads": reads, "urls": urls}),
         debug=settings.debug,
     )

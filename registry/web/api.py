@@ -20,7 +20,7 @@ from registry.reads.public import PublicReads
 from registry.settings import Settings
 from registry.web.errors import BadRequest
 from registry.web.params import item_filter
-from registry.web.rendering import cached_response, etag_for
+from registry.web.rendering import cached_response, etag_for, reads_of, urls_of
 
 
 @dataclass
@@ -115,13 +115,8 @@ class ApiController(Controller):
     @get(
         "/items/{code:str}", summary="One published guide: the whole snapshot", response_model=dict[str, Any]
     )
-    async def item(
-        self,
-        request: Request,
-        reads: NamedDependency[PublicReads],
-        urls: NamedDependency[Urls],
-        code: FromPath[str],
-    ) -> Response[bytes]:
+    async def item(self, request: Request, code: FromPath[str]) -> Response[bytes]:
+        reads, urls = reads_of(request), urls_of(request)  # a hot route: no per-request DI
         found = await reads.current(code)
         if found.status != "ok":
             raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))

@@ -36,7 +36,7 @@ from registry import qrcodes, rendered
 from registry.reads.public import PublicReads
 from registry.web.deps import calendar, now
 from registry.web.public import GoneException
-from registry.web.rendering import A_WHILE, FOREVER, cached_response, etag_for, render
+from registry.web.rendering import A_WHILE, FOREVER, cached_response, etag_for, reads_of, render, urls_of
 from registry.web.security import allow_style_hashes, inline_style_hashes
 from registry.workdays import CalendarGapError
 
@@ -141,54 +141,24 @@ class ChannelController(Controller):
     path = "/g"
 
     @get("/{code:str}/qr.svg", name="guide_qr_svg")
-    async def qr_svg(
-        self,
-        request: Request,
-        reads: NamedDependency[PublicReads],
-        code: FromPath[str],
-        urls: NamedDependency[Urls],
-    ) -> Response:
-        return await _bytes(request, reads, "qr_svg", code, urls)
+    async def qr_svg(self, request: Request, code: FromPath[str]) -> Response:
+        return await _bytes(request, reads_of(request), "qr_svg", code, urls_of(request))
 
     @get("/{code:str}/qr.png", name="guide_qr_png")
-    async def qr_png(
-        self,
-        request: Request,
-        reads: NamedDependency[PublicReads],
-        code: FromPath[str],
-        urls: NamedDependency[Urls],
-    ) -> Response:
-        return await _bytes(request, reads, "qr_png", code, urls)
+    async def qr_png(self, request: Request, code: FromPath[str]) -> Response:
+        return await _bytes(request, reads_of(request), "qr_png", code, urls_of(request))
 
     @get("/{code:str}/guide.json", name="guide_json")
-    async def guide_json(
-        self,
-        request: Request,
-        reads: NamedDependency[PublicReads],
-        code: FromPath[str],
-        urls: NamedDependency[Urls],
-    ) -> Response:
-        return await _bytes(request, reads, "json", code, urls)
+    async def guide_json(self, request: Request, code: FromPath[str]) -> Response:
+        return await _bytes(request, reads_of(request), "json", code, urls_of(request))
 
     @get("/{code:str}/guide.md", name="guide_md")
-    async def guide_md(
-        self,
-        request: Request,
-        reads: NamedDependency[PublicReads],
-        code: FromPath[str],
-        urls: NamedDependency[Urls],
-    ) -> Response:
-        return await _page(request, reads, "markdown", code, urls)
+    async def guide_md(self, request: Request, code: FromPath[str]) -> Response:
+        return await _page(request, reads_of(request), "markdown", code, urls_of(request))
 
     @get("/{code:str}/print", name="guide_print")
-    async def print_page(
-        self,
-        request: Request,
-        reads: NamedDependency[PublicReads],
-        code: FromPath[str],
-        urls: NamedDependency[Urls],
-    ) -> Response:
-        return await _page(request, reads, "print", code, urls)
+    async def print_page(self, request: Request, code: FromPath[str]) -> Response:
+        return await _page(request, reads_of(request), "print", code, urls_of(request))
 
 
 def _notice(request: Request, guide: Guide):

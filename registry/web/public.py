@@ -22,7 +22,7 @@ from registry.vocab import ITEM_TYPES
 from registry.web.deps import calendar, now
 from registry.web.feed import atom_feed
 from registry.web.params import item_filter
-from registry.web.rendering import cached_response, etag_for, render
+from registry.web.rendering import cached_response, etag_for, reads_of, render, urls_of
 from registry.web.search import topic_counts
 from registry.workdays import day_facts
 
@@ -120,14 +120,10 @@ class PublicController(Controller):
 
     @get("/g/{code:str}", name="guide")
     async def guide(
-        self,
-        request: Request,
-        reads: NamedDependency[PublicReads],
-        urls: NamedDependency[Urls],
-        code: FromPath[str],
-        v: FromQuery[str | None] = None,
+        self, request: Request, code: FromPath[str], v: FromQuery[str | None] = None
     ) -> Response[bytes] | Redirect:
         """`v`: the version printed on a paper guide (its QR code carries it)."""
+        reads, urls = reads_of(request), urls_of(request)  # the hottest route: no per-request DI
         found = await reads.current(code)
         canonical = code.strip().upper()
         # Codes are upper case; a hand-typed "650100-sgsj-001" still finds its guide.
