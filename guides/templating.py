@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -15,6 +18,16 @@ from guides.snapshot import declared_facts, field_title
 from guides.venues import hours_today, weekly_hours
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+_INLINE_STYLE = re.compile(rb"<style>(.*?)</style>", re.DOTALL)
+
+
+def inline_style_hashes(page: bytes) -> tuple[str, ...]:
+    """The Content-Security-Policy sources (`sha256-…`) of a rendered page's inline `<style>`
+    blocks: computed when a page is rendered, sent with it every time it is served."""
+    return tuple(
+        "sha256-" + base64.b64encode(hashlib.sha256(block).digest()).decode("ascii")
+        for block in _INLINE_STYLE.findall(page)
+    )
 
 
 def make_environment(extra_dirs: tuple[Path, ...] = ()) -> Environment:

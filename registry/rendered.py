@@ -20,6 +20,10 @@ on nothing but a published snapshot are rendered when it is published and stored
   miss and is rendered again on its first request (and overwritten).
 - Bodies are stored gzip-compressed (a hall page of 16 KB stores in ≈ 5 KB), the form served as
   is to every client that accepts gzip (every browser): a request neither renders nor compresses.
+  With each body, the CSP sources of its inline `<style>` blocks (`Stored`).
+- **One read:** a request for a guide this process holds nothing of reads its current edition and
+  the stored page in one query (registry.reads.public.CURRENT_STORED_SQL, keys built by
+  `key_sql`); with the edition already known, the page alone.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from jinja2 import Environment
 from guides import Guide
 from guides.channels import CHANNELS, api_item, code_qr_text, render
 from guides.qr import QrCode, draw
-from guides.templating import TEMPLATES_DIR, make_environment
+from guides.templating import TEMPLATES_DIR, inline_style_hashes, make_environment
 from guides.urls import Urls
 from registry.db import execute_many, point_read, write_transaction
 from registry.inputs import entries_text
@@ -55,8 +59,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 200  # guides per chunk handed to a rendering process, and per write transaction
 UPSERT_SQL = (
-    "INSERT INTO rendered_document (key, stamp, body) VALUES ({}, {}, {})"
-    " ON CONFLICT (key) DO UPDATE SET stamp = excluded.stamp, body = excluded.body"
+    "INSERT INTO rendered_document (key, stamp, body, styles) VALUES ({}, {}, {}, {})"
+    " ON CONFLICT (key) DO UPDATE SET stamp = excluded.stamp, body = excluded.body, styles = excluded.styles"
 )
 QR_SQL = "INSERT INTO qr_code (text, svg, png) VALUES ({}, {}, {}) ON CONFLICT (text) DO NOTHING"
 Progress = Callable[[int, int], None]
@@ -115,19 +119,43 @@ def decompress(stored: bytes) -> bytes:
     return zlib.decompress(stored, wbits=31)
 
 
-def decompress_head(stored: bytes) -> bytes:
-    """The start of a stored HTML page up to its `</head>` (all of it when it has none): what a
-    response needs to know of a page it serves compressed, for a fraction of a decompression."""
-    unpack = zlib.decompressobj(wbits=31)
-    head = b""
-    while not unpack.eof:
-        head += unpack.decompress(stored if not head else unpack.unconsumed_tail, 4096)
-        end = head.find(b"</head>")
-        if end >= 0:
-            return head[: end + len(b"</head>")]
-        if not unpack.unconsumed_tail:
-            break
-    return head
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A page as stored and served: its gzip bytes (`compress`) and the Content-Security-Policy
+    sources of its inline `<style>` blocks, computed from the page when it was rendered."""
+
+    body: bytes
+    styles: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, page: bytes) -> Stored:
+        return cls(compress(page), inline_style_hashes(page))
+
+    @classmethod
+    def from_row(cls, body: Any, styles: str | None) -> Stored:
+        return cls(bytes(body), tuple((styles or "").split()))
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A stored page read along with the item's current edition (registry.reads.public): the
+    row found under `key`, if any, whatever its stamp."""
+
+    key: str | None
+    stamp: str | None
+    stored: Stored | None
+
+
+def key_sql() -> str:
+    """The key of an item's stored page of one kind, in SQL, from its current edition's row
+    (`si` service_item, `e` edition) and two parameters, the kind ('hall', 'print', 'api') and
+    the day (YYYY-MM-DD): what `hall_key`, `print_key` and `api_key` make (the caller compares)."""
+    return (
+        "CASE WHEN CAST({} AS TEXT) = 'hall'"
+        " THEN 'hall:' || e.fingerprint || ':' || COALESCE(SUBSTR(CAST(si.reviewed_on AS TEXT), 1, 10), '')"
+        " || ':' || CAST({} AS TEXT)"
+        " ELSE CAST({} AS TEXT) || ':' || e.fingerprint END"
+    )
 
 
 def hall_key(fingerprint: str, reviewed_on: str, day: date) -> str:
@@ -207,18 +235,20 @@ def _day_facts(day: date) -> Any:
 # ---- reading and writing --------------------------------------------------------------------
 
 
-async def read(key: str, stamp_: str) -> bytes | None:
-    """The stored page, gzip-compressed (`decompress`), or None when it is not stored or was
-    rendered by other code."""
-    rows = await point_read("SELECT stamp, body FROM rendered_document WHERE key = {}", key)
+async def read(key: str, stamp_: str, fetched: Fetched | None = None) -> Stored | None:
+    """The stored page, or None when it is not stored or was rendered by other code. `fetched`:
+    the row as read with the current edition, when it was (then no query)."""
+    if fetched is not None and fetched.key == key:
+        return fetched.stored if fetched.stamp == stamp_ else None
+    rows = await point_read("SELECT stamp, body, styles FROM rendered_document WHERE key = {}", key)
     if not rows or rows[0]["stamp"] != stamp_:
         return None
-    return bytes(rows[0]["body"])
+    return Stored.from_row(rows[0]["body"], rows[0]["styles"])
 
 
-async def _write(found: dict[str, bytes], stamp_: str) -> None:
-    """Store pages, compressed already, in the current write transaction; a hall page replaces the other
-    hall pages of its fingerprint (another day's, another review date's)."""
+async def _write(found: dict[str, Stored], stamp_: str) -> None:
+    """Store pages in the current write transaction; a hall page replaces the other hall pages
+    of its fingerprint (another day's, another review date's)."""
     for key in found:
         if key.startswith("hall:"):
             fingerprint = key.split(":")[1]
@@ -228,24 +258,25 @@ async def _write(found: dict[str, bytes], stamp_: str) -> None:
                 f"hall:{fingerprint};",  # ";" follows ":": the range of this fingerprint's keys
                 key,
             )
-    await execute_many(UPSERT_SQL, [(key, stamp_, body) for key, body in found.items()])
+    await execute_many(
+        UPSERT_SQL, [(key, stamp_, page.body, " ".join(page.styles)) for key, page in found.items()]
+    )
 
 
 async def store(found: dict[str, bytes], stamp_: str) -> None:
-    """Store pages (in the caller's transaction, or one of their own)."""
+    """Store rendered pages (in the caller's transaction, or one of their own)."""
     async with write_transaction():
-        await _write({k: compress(v) for k, v in found.items()}, stamp_)
+        await _write({k: Stored.of(v) for k, v in found.items()}, stamp_)
 
 
-_LATER: dict[str, tuple[bytes, str]] = {}  # pages rendered by requests, not stored yet
+_LATER: dict[str, tuple[Stored, str]] = {}  # pages rendered by requests, not stored yet
 _FLUSHING: list[asyncio.Task] = []
 FLUSH_DELAY = 0.2  # seconds: pages rendered meanwhile are stored in the same transaction
 
 
-def remember(key: str, stored: bytes, stamp_: str) -> None:
-    """Store, soon, a page a request had to render (`stored`: compressed by `compress`): many
-    requests' pages are written in one transaction, off the request. A failure only costs a
-    later request a render."""
+def remember(key: str, stored: Stored, stamp_: str) -> None:
+    """Store, soon, a page a request had to render: many requests' pages are written in one
+    transaction, off the request. A failure only costs a later request a render."""
     _LATER[key] = (stored, stamp_)
     loop = asyncio.get_running_loop()
     if not _FLUSHING or _FLUSHING[0].done() or _FLUSHING[0].get_loop() is not loop:
@@ -322,7 +353,7 @@ def _worker_init(public_url: str, map_template: str) -> None:
     _WORKER.update(urls=urls, env=environment(urls))
 
 
-def _render_jobs(jobs: Sequence[Job], day: date) -> tuple[list[QrCode], dict[str, bytes]]:
+def _render_jobs(jobs: Sequence[Job], day: date) -> tuple[list[QrCode], dict[str, Stored]]:
     """In a worker process: draw the missing QR codes and render the missing pages."""
     urls, env = _WORKER["urls"], _WORKER["env"]
     facts = _day_facts(day)
@@ -343,7 +374,7 @@ def _render_jobs(jobs: Sequence[Job], day: date) -> tuple[list[QrCode], dict[str
             found[hall_key(job.fingerprint, job.reviewed_on, day)] = hall_page(
                 guide, job.fingerprint, urls, env, today_facts=facts, reviewed_on=job.reviewed_on
             )
-    return codes, {k: compress(v) for k, v in found.items()}
+    return codes, {k: Stored.of(v) for k, v in found.items()}
 
 
 CURRENT_CHUNK_SQL = """
@@ -411,7 +442,7 @@ async def fill(
     pending: set[asyncio.Future] = set()
     workers = processes or os.cpu_count() or 1
 
-    async def write(future: Awaitable[tuple[list[QrCode], dict[str, bytes]]]) -> None:
+    async def write(future: Awaitable[tuple[list[QrCode], dict[str, Stored]]]) -> None:
         codes, found = await future
         async with write_transaction():
             await execute_many(QR_SQL, [(c.text, c.svg, c.png) for c in codes])

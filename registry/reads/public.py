@@ -25,9 +25,11 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
 from guides import Guide
+from registry import rendered
 from registry.db import point_read
 from registry.queries import DepartmentSummary, GuideLookup, ItemFilter, ItemRow
 from registry.tables import Department, Edition, SearchTopic, ServiceItem, Target
@@ -95,12 +97,14 @@ class LRU:
         self._max_bytes = max_bytes
         self.size = 0
 
-    @staticmethod
-    def _cost(value: Any) -> int:
+    @classmethod
+    def _cost(cls, value: Any) -> int:
         if isinstance(value, bytes | str):
             return len(value)
+        if isinstance(value, rendered.Stored):
+            return len(value.body) + 64
         if isinstance(value, tuple):
-            return sum(len(v) for v in value if isinstance(v, bytes | str)) + 64
+            return sum(cls._cost(v) for v in value)
         return 64
 
     def get(self, key: Hashable) -> Any:
@@ -147,16 +151,25 @@ class Current:
 
 
 # One query: the current edition and the announced (scheduled) one, both on indexes.
-CURRENT_SQL = """
+_CURRENT_COLUMNS = """
 SELECT si.withdrawn AS withdrawn, e.id AS id, e.fingerprint AS fingerprint, e.version AS version,
        si.reviewed_on AS reviewed_on, si.review_flag AS review_flag,
        (SELECT s.id FROM edition s WHERE s.item = si.id AND s.status = 'scheduled'
         ORDER BY s.version DESC LIMIT 1) AS scheduled_id,
        (SELECT s.fingerprint FROM edition s WHERE s.item = si.id AND s.status = 'scheduled'
-        ORDER BY s.version DESC LIMIT 1) AS scheduled_fingerprint
-FROM service_item si JOIN edition e ON e.id = si.current_edition
-WHERE si.code = {}
-"""
+        ORDER BY s.version DESC LIMIT 1) AS scheduled_fingerprint"""
+_CURRENT_FROM = "\nFROM service_item si JOIN edition e ON e.id = si.current_edition"
+CURRENT_SQL = _CURRENT_COLUMNS + _CURRENT_FROM + "\nWHERE si.code = {}"
+# The same, with the item's stored page of one kind (registry.rendered) in the same read: the
+# page's key as SQL makes it, and the row under it if there is one.
+CURRENT_STORED_SQL = (
+    _CURRENT_COLUMNS
+    + f",\n       {rendered.key_sql()} AS page_key,"
+    + "\n       rd.stamp AS page_stamp, rd.body AS page_body, rd.styles AS page_styles"
+    + _CURRENT_FROM
+    + f"\nLEFT JOIN rendered_document rd ON rd.key = {rendered.key_sql()}"
+    + "\nWHERE si.code = {}"
+)
 
 COUNTS_SQL = """
 SELECT si.department AS department,
@@ -388,6 +401,29 @@ class PublicReads:
                 self.lookups.put(code, found)
         return found
 
+    async def current_and_stored(
+        self, code: str, kind: str, day: date | None = None
+    ) -> tuple[Current, rendered.Fetched | None]:
+        """As `current`; and when this process does not hold the current edition, its stored
+        page of `kind` ('hall', 'print', 'api'; the hall page of `day`) comes in the same
+        query: a guide no cache holds is one read at any registry size."""
+        head = await self.head()
+        found = self.lookups.get(code)
+        if found is not None:
+            return found, None
+        kind_day = (kind, day.isoformat() if day else "", kind)
+        rows = await point_read(CURRENT_STORED_SQL, *kind_day, *kind_day, code)
+        found = _current_of(rows)
+        if self._head == head:
+            self.lookups.put(code, found)
+        if found.status == "missing":
+            return found, None
+        row = rows[0]
+        stored = None
+        if row["page_body"] is not None:
+            stored = rendered.Stored.from_row(row["page_body"], row["page_styles"])
+        return found, rendered.Fetched(row["page_key"], row["page_stamp"], stored)
+
     async def snapshot(self, edition_id: int, fingerprint: str) -> Guide:
         guide = self.snapshots.get(fingerprint)
         if guide is None:
@@ -454,7 +490,10 @@ async def _department_page(d: DepartmentRow, trips: str | None, *, limit: int, o
 
 
 async def _load_current(code: str) -> Current:
-    rows = await point_read(CURRENT_SQL, code)
+    return _current_of(await point_read(CURRENT_SQL, code))
+
+
+def _current_of(rows: list[dict[str, Any]]) -> Current:
     if not rows or rows[0]["fingerprint"] is None:
         return Current("missing")
     row = rows[0]

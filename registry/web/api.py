@@ -117,24 +117,25 @@ class ApiController(Controller):
     )
     async def item(self, request: Request, code: FromPath[str]) -> Response[bytes]:
         reads, urls = reads_of(request), urls_of(request)  # a hot route: no per-request DI
-        found = await reads.current(code)
+        found, fetched = await reads.current_and_stored(code, "api")
         if found.status != "ok":
             raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))
         key = ("api_item", found.fingerprint)
-        body = reads.documents.get(key)
-        if body is None:
+        cached = reads.documents.get(key)
+        if cached is None:
             # Stored at publication (registry.rendered), else made from the snapshot and stored.
             stamp = rendered.stamp(urls)
             stored_key = rendered.api_key(found.fingerprint)
-            body = await rendered.read(stored_key, stamp)
-            if body is None:
+            stored = await rendered.read(stored_key, stamp, fetched)
+            if stored is None:
                 guide = await reads.snapshot(found.edition_id, found.fingerprint)
-                body = rendered.compress(api_item(guide, found.fingerprint))
-                rendered.remember(stored_key, body, stamp)
-            reads.documents.put(key, body)
+                stored = rendered.Stored.of(api_item(guide, found.fingerprint))
+                rendered.remember(stored_key, stored, stamp)
+            cached = reads.documents.put(key, (stored, etag_for(*key)))
+        stored, etag = cached
         headers = {"X-Content-Fingerprint": found.fingerprint}
         return cached_response(
-            request, body, etag=etag_for(*key), media_type=MediaType.JSON, headers=headers, gzipped=True
+            request, stored.body, etag=etag, media_type=MediaType.JSON, headers=headers, gzipped=True
         )
 
     @get("/metrics", summary="最多跑一次 rates against the targets, as of a date")

@@ -37,7 +37,7 @@ from registry.reads.public import PublicReads
 from registry.web.deps import calendar, now
 from registry.web.public import GoneException
 from registry.web.rendering import A_WHILE, FOREVER, cached_response, etag_for, reads_of, render, urls_of
-from registry.web.security import allow_style_hashes, inline_style_hashes
+from registry.web.security import allow_style_hashes
 from registry.workdays import CalendarGapError
 
 # How long caches may keep each byte channel, and what its ETag is. A QR code encodes only the
@@ -110,29 +110,29 @@ async def _page(request: Request, reads: PublicReads, channel: str, code: str, u
     """A template channel (print, Markdown) rendered once per fingerprint."""
     spec = CHANNELS[channel]
     assert spec.template is not None
-    fingerprint = await _fingerprint(reads, code)
+    stored_kind = "print" if channel == "print" else None  # Markdown is not stored
+    found, fetched = await reads.current_and_stored(code, stored_kind) if stored_kind else (None, None)
+    fingerprint = found.fingerprint if found and found.status == "ok" else await _fingerprint(reads, code)
     key = (channel, fingerprint)
     cached = reads.documents.get(key)
     if cached is None:
         # The printout is stored at publication (registry.rendered); Markdown is rendered here.
         stamp = rendered.stamp(urls)
-        stored_key = rendered.print_key(fingerprint) if channel == "print" else None
-        body = await rendered.read(stored_key, stamp) if stored_key else None
-        if body is None:
+        stored_key = rendered.print_key(fingerprint) if stored_kind else None
+        stored = await rendered.read(stored_key, stamp, fetched) if stored_key else None
+        if stored is None:
             guide, fingerprint = await _published(reads, code)
             env = request.app.template_engine.engine
             page = render_channel(spec, guide, fingerprint, urls, env, await _stored_qr(spec, guide, urls))
-            body = rendered.compress(page)
+            stored = rendered.Stored.of(page)
             if stored_key:
-                rendered.remember(stored_key, body, stamp)
-        # Inline <style> blocks are in the head (templates/guides/print.html).
-        styles = inline_style_hashes(rendered.decompress_head(body))
-        cached = reads.documents.put(key, (body, etag_for(channel, fingerprint), styles))
-    body, etag, styles = cached
+                rendered.remember(stored_key, stored, stamp)
+        cached = reads.documents.put(key, (stored, etag_for(channel, fingerprint)))
+    stored, etag = cached
     headers = {"X-Content-Fingerprint": fingerprint, "Cache-Control": A_WHILE}
-    allow_style_hashes(request.scope, styles)
+    allow_style_hashes(request.scope, stored.styles)
     return cached_response(
-        request, body, etag=etag, media_type=spec.media_type, headers=headers, gzipped=True
+        request, stored.body, etag=etag, media_type=spec.media_type, headers=headers, gzipped=True
     )
 
 

@@ -24,6 +24,7 @@ from registry.web.feed import atom_feed
 from registry.web.params import item_filter
 from registry.web.rendering import cached_response, etag_for, reads_of, render, urls_of
 from registry.web.search import topic_counts
+from registry.web.security import allow_style_hashes
 from registry.workdays import day_facts
 
 
@@ -124,7 +125,8 @@ class PublicController(Controller):
     ) -> Response[bytes] | Redirect:
         """`v`: the version printed on a paper guide (its QR code carries it)."""
         reads, urls = reads_of(request), urls_of(request)  # the hottest route: no per-request DI
-        found = await reads.current(code)
+        today = local_today(now(request))
+        found, fetched = await reads.current_and_stored(code, "hall", today)
         canonical = code.strip().upper()
         # Codes are upper case; a hand-typed "650100-sgsj-001" still finds its guide.
         if (
@@ -138,7 +140,6 @@ class PublicController(Controller):
         if found.status == "withdrawn":
             guide = await reads.snapshot(found.edition_id, found.fingerprint)
             raise GoneException(_("服务事项“{name}”（{code}）已取消，不再办理。", name=guide.name, code=code))
-        today = local_today(now(request))
         env = request.app.template_engine.engine
 
         async def page(outdated: dict | None = None) -> bytes:
@@ -185,14 +186,15 @@ class PublicController(Controller):
             )
             stored_key = rendered.hall_key(found.fingerprint, found.reviewed_on, today)
             stamp = rendered.stamp(urls)
-            body = await rendered.read(stored_key, stamp) if storable else None
-            if body is None:
-                body = rendered.compress(await page())
+            stored = await rendered.read(stored_key, stamp, fetched) if storable else None
+            if stored is None:
+                stored = rendered.Stored.of(await page())
                 if storable:
-                    rendered.remember(stored_key, body, stamp)
-            cached = reads.documents.put(key, (body, etag_for(*key)))
-        body, etag = cached
-        return cached_response(request, body, etag=etag, headers=headers, gzipped=True)
+                    rendered.remember(stored_key, stored, stamp)
+            cached = reads.documents.put(key, (stored, etag_for(*key)))
+        stored, etag = cached
+        allow_style_hashes(request.scope, stored.styles)
+        return cached_response(request, stored.body, etag=etag, headers=headers, gzipped=True)
 
     @get("/g/{code:str}/history", name="history")
     async def history(self, reads: NamedDependency[PublicReads], code: FromPath[str]) -> Template:

@@ -9,16 +9,12 @@ Everything else is fixed per installation (HSTS only when the public URL is http
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-
 from litestar.types import Message, Scope
 
+from guides.templating import inline_style_hashes
 from registry.settings import Settings
 
 STYLE_HASHES_KEY = "onetrip_csp_style_hashes"
-_INLINE_STYLE = re.compile(rb"<style>(.*?)</style>", re.DOTALL)
 HSTS = "max-age=31536000; includeSubDomains"
 PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
@@ -73,14 +69,6 @@ def security_headers_hook(settings: Settings):
         message["headers"] = [*headers, *fixed, (csp_name, csp)]
 
     return before_send
-
-
-def inline_style_hashes(body: bytes) -> tuple[str, ...]:
-    """The CSP sources of a page's inline `<style>` blocks (compute once per cached page)."""
-    return tuple(
-        "sha256-" + base64.b64encode(hashlib.sha256(block).digest()).decode("ascii")
-        for block in _INLINE_STYLE.findall(body)
-    )
 
 
 def allow_inline_styles(scope: Scope, body: bytes) -> None:

@@ -3,6 +3,9 @@ indexed read, never a render; what is stored is exactly what would be rendered; 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -14,6 +17,7 @@ from registry import qrcodes, rendered
 from registry.app import create_app
 from registry.db import write_transaction
 from registry.qrcodes import publication_urls
+from registry.reads.public import _load_current
 from registry.settings import Settings
 from registry.tables import Edition, ServiceItem
 from registry.vocab import local_today, system_now
@@ -50,9 +54,11 @@ async def test_publication_stores_the_pages_the_public_then_gets(small_db, monke
     printout = rendered.print_key(fingerprint)
     rows = await stored_rows()
     assert rows[hall] == rows[printout] == rendered.stamp(urls)
-    stored_hall = rendered.decompress(await rendered.read(hall, rendered.stamp(urls)))
-    stored_print = rendered.decompress(await rendered.read(printout, rendered.stamp(urls)))
-    stored_api = rendered.decompress(await rendered.read(rendered.api_key(fingerprint), rendered.stamp(urls)))
+    stored_hall = rendered.decompress((await rendered.read(hall, rendered.stamp(urls))).body)
+    stored_print = rendered.decompress((await rendered.read(printout, rendered.stamp(urls))).body)
+    stored_api = rendered.decompress(
+        (await rendered.read(rendered.api_key(fingerprint), rendered.stamp(urls))).body
+    )
 
     # A new process (empty caches) serves the stored bytes and renders nothing.
     asked = refuse_rendering(monkeypatch)
@@ -118,7 +124,7 @@ async def test_a_new_day_replaces_the_stored_hall_page(small_db):
     await rendered.store({later: b"<p>2</p>"}, "s")
     keys = [k for k in await stored_rows() if fingerprint in k]
     assert sorted(keys) == sorted([later, rendered.print_key(fingerprint)])
-    assert rendered.decompress(await rendered.read(later, "s")) == b"<p>2</p>"
+    assert rendered.decompress((await rendered.read(later, "s")).body) == b"<p>2</p>"
 
 
 async def test_flagged_guides_are_rendered_per_request_not_stored(small_db):
@@ -171,7 +177,7 @@ async def test_fill_renders_every_current_guide_once(small_db):
                 key.split(":")[1],
             )
         )[0]["code"]
-        assert (await client.get(f"/g/{code}")).content == rendered.decompress(stored)
+        assert (await client.get(f"/g/{code}")).content == rendered.decompress(stored.body)
 
 
 async def test_fill_prunes_the_pages_of_superseded_snapshots(small_db):
@@ -208,7 +214,9 @@ async def test_stored_pages_are_sent_compressed_to_clients_that_accept_gzip(smal
     accept gzip gets them decompressed; each form has its own ETag and its own 304."""
     monkeypatch.delenv("ONETRIP_PUBLIC_URL", raising=False)
     await publish_new_edition(CODE, promised_days=5)
-    stored = {k: await rendered.read(k, rendered.stamp(publication_urls())) for k in await stored_rows()}
+    stored = {
+        k: (await rendered.read(k, rendered.stamp(publication_urls()))).body for k in await stored_rows()
+    }
     app = create_app(small_db.settings, engine=small_db.engine, pool=False)
     async with AsyncTestClient(app=app) as client:
         status, zipped, body = await _raw(client, path, **{"Accept-Encoding": "gzip, deflate, br"})
@@ -250,3 +258,63 @@ def test_accept_encoding(header, accepted):
     from registry.web.rendering import accepts_gzip
 
     assert accepts_gzip(header) is accepted
+
+
+async def test_the_key_sql_makes_is_the_key_python_makes(small_db):
+    """The stored page read with the current edition (one query) is looked up under the key the
+    SQL builds; it must be the key the pages are stored under, for every kind, with and without
+    a review date."""
+    from registry.reads.public import CURRENT_STORED_SQL
+
+    day = date(2026, 12, 2)
+    async with write_transaction():
+        await ServiceItem.update({ServiceItem.reviewed_on: date(2026, 11, 3)}).where(ServiceItem.code == CODE)
+    other = (await ServiceItem.raw("SELECT code FROM service_item WHERE code <> {} LIMIT 1", CODE))[0]["code"]
+    async with write_transaction():
+        await ServiceItem.update({ServiceItem.reviewed_on: None}).where(ServiceItem.code == other)
+    for code in (CODE, other):
+        found = await _load_current(code)
+        expected = {
+            "hall": rendered.hall_key(found.fingerprint, found.reviewed_on, day),
+            "print": rendered.print_key(found.fingerprint),
+            "api": rendered.api_key(found.fingerprint),
+        }
+        for kind, key in expected.items():
+            kind_day = (kind, day.isoformat(), kind)
+            (row,) = await Edition.raw(CURRENT_STORED_SQL, *kind_day, *kind_day, code)
+            assert row["page_key"] == key, (code, kind)
+    assert (await _load_current(CODE)).reviewed_on == "2026-11-03"
+    assert (await _load_current(other)).reviewed_on == ""
+
+
+async def test_a_guide_no_cache_holds_is_one_read(small_db, monkeypatch):
+    """A new process serving a stored hall page, printout or API document reads the database
+    once per request: the current edition and its stored page come in one query."""
+    from registry import db
+    from registry.reads import public
+
+    monkeypatch.delenv("ONETRIP_PUBLIC_URL", raising=False)
+    await publish_new_edition(CODE, promised_days=6)
+    reads: list[str] = []
+    original = db.point_read
+
+    async def counting(sql, *args):
+        reads.append(sql)
+        return await original(sql, *args)
+
+    monkeypatch.setattr(public, "point_read", counting)
+    monkeypatch.setattr(rendered, "point_read", counting)
+    asked = refuse_rendering(monkeypatch)
+    for path in (f"/g/{CODE}", f"/g/{CODE}/print", f"/api/items/{CODE}"):
+        app = create_app(small_db.settings, engine=small_db.engine, pool=False)
+        async with AsyncTestClient(app=app) as client:
+            reads.clear()
+            response = await client.get(path)
+            assert response.status_code == 200 and asked == []
+            assert len(reads) == 1, (path, reads)
+            if path.endswith("/print"):  # the CSP allows the stored page's inline style
+                style = re.search(r"<style>(.*?)</style>", response.text, re.DOTALL).group(1)
+                digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+                assert f"'sha256-{digest}'" in response.headers["content-security-policy"]
+            reads.clear()
+            assert (await client.get(path)).status_code == 200 and reads == []  # then memory
