@@ -150,7 +150,10 @@ class Current:
     review_flag: str = ""  # a cited document amended or repealed, until the item is reviewed
 
 
-# One query: the current edition and the announced (scheduled) one, both on indexes.
+# One query: the current edition and the announced (scheduled) one, both from covering indexes
+# (edition_item_facts, edition_scheduled): a lookup never reads an edition row, whose facts after
+# the snapshot sit behind its overflow pages on SQLite. `+e.id` keeps SQLite from choosing the
+# rowid (which reads the row); PostgreSQL plans it as e.id.
 _CURRENT_COLUMNS = """
 SELECT si.withdrawn AS withdrawn, e.id AS id, e.fingerprint AS fingerprint, e.version AS version,
        si.reviewed_on AS reviewed_on, si.review_flag AS review_flag,
@@ -158,7 +161,7 @@ SELECT si.withdrawn AS withdrawn, e.id AS id, e.fingerprint AS fingerprint, e.ve
         ORDER BY s.version DESC LIMIT 1) AS scheduled_id,
        (SELECT s.fingerprint FROM edition s WHERE s.item = si.id AND s.status = 'scheduled'
         ORDER BY s.version DESC LIMIT 1) AS scheduled_fingerprint"""
-_CURRENT_FROM = "\nFROM service_item si JOIN edition e ON e.id = si.current_edition"
+_CURRENT_FROM = "\nFROM service_item si JOIN edition e ON +e.id = si.current_edition AND e.item = si.id"
 CURRENT_SQL = _CURRENT_COLUMNS + _CURRENT_FROM + "\nWHERE si.code = {}"
 # The same, with the item's stored page of one kind (registry.rendered) in the same read: the
 # page's key as SQL makes it, and the row under it if there is one.
