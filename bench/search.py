@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import os
 import random
 import shlex
@@ -48,7 +47,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from serve import BASELINE, CACHE, RESULTS, ROOT, _git_head, free_port, wrk
+from serve import BASELINE, CACHE, RESULTS, ROOT, _git_head, cache_version, free_port, wrk
 
 KINDS = ("name", "initials", "colloquial", "typo", "code", "filtered", "common")
 COMMON = ("登记", "许可", "证明", "申请", "变更", "身份证", "营业执照", "社保", "备案", "企业")
@@ -180,8 +179,7 @@ def prepare(size: int, env: dict[str, str], database_url: str | None, work: Path
     """A migrated, seeded registry of `size` generated items without later editions; (url,
     seconds spent seeding, or 0 when the SQLite file came from the cache)."""
     onetrip = [sys.executable, "-m", "registry"]
-    generator = hashlib.sha256((ROOT / "bench" / "generate.py").read_bytes()).hexdigest()[:10]
-    cached = CACHE / f"search-{size}-{generator}.sqlite"
+    cached = CACHE / f"search-{size}-{cache_version()}.sqlite"
     url = database_url or f"sqlite:///{work / f'search-{size}.sqlite'}"
     env = {**env, "ONETRIP_DATABASE_URL": url}
     spent = 0.0

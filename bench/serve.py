@@ -44,6 +44,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 CACHE = ROOT / "var" / "bench"
 RESULTS = ROOT / "bench" / "results.md"
 BASELINE = "/livez"
@@ -134,6 +135,15 @@ def run(cmd: list[str], env: dict[str, str]) -> int:
     return usage.ru_maxrss * 1024  # Linux reports kilobytes
 
 
+def cache_version() -> str:
+    """What a cached seeded database depends on: the generator, and the page size new SQLite
+    databases get (a file seeded with other pages is not what a new installation has)."""
+    from registry.db import SQLITE_PAGE_SIZE
+
+    generator = hashlib.sha256((ROOT / "bench" / "generate.py").read_bytes()).hexdigest()[:10]
+    return f"{generator}-p{SQLITE_PAGE_SIZE}"
+
+
 def seed_folders(size: int) -> list[Path]:
     """The seed folders to load in order: the base, then each later edition."""
     if size == 89:
@@ -158,8 +168,7 @@ class Seeding:
 def prepare(size: int, env: dict[str, str], database_url: str | None, work: Path) -> tuple[str, Seeding]:
     """A migrated, seeded database of `size` items: (url, how seeding went)."""
     onetrip = [sys.executable, "-m", "registry"]
-    generator = hashlib.sha256((ROOT / "bench" / "generate.py").read_bytes()).hexdigest()[:10]
-    cached = CACHE / f"registry-{size}-{generator}.sqlite"
+    cached = CACHE / f"registry-{size}-{cache_version()}.sqlite"
     url = (
         postgres_database(database_url, size)
         if database_url
