@@ -109,8 +109,8 @@ class ApiController(Controller):
             rows, total = await reads.list_items(flt, page=number, page_size=settings.page_size)
             return encode_json(_item_page(rows, total, flt, number, settings.page_size, urls))
 
-        content = await reads.page(("api_items", flt, number, settings.page_size), body)
-        return cached_response(request, content, media_type=MediaType.JSON)
+        stored = await reads.compressed_page(("api_items", flt, number, settings.page_size), body)
+        return cached_response(request, stored.body, media_type=MediaType.JSON, gzipped=True)
 
     @get(
         "/items/{code:str}", summary="One published guide: the whole snapshot", response_model=dict[str, Any]

@@ -61,7 +61,8 @@ class EventController(Controller):
             return render(request, "events/list.html", {"events": list((await published(reads)).values())})
 
         head = await reads.head()
-        return cached_response(request, await reads.page("events", page), etag=etag_for("events", repr(head)))
+        stored = await reads.compressed_page("events", page)
+        return cached_response(request, stored.body, etag=etag_for("events", repr(head)), gzipped=True)
 
     @get("/{code:str}", name="event")
     async def page(

@@ -34,7 +34,7 @@ class LawsController(Controller):
             all_laws = await cached_laws(reads)
             return render(request, "laws.html", {"groups": laws.by_kind(all_laws), "total": len(all_laws)})
 
-        return cached_response(request, await reads.page("laws", body))
+        return cached_response(request, (await reads.compressed_page("laws", body)).body, gzipped=True)
 
 
 class LawsApiController(Controller):
@@ -60,8 +60,8 @@ class LawsApiController(Controller):
             )
 
         # Encoded once per change-log head (a few hundred documents with their citing items).
-        content = await reads.page("api_laws", body)
-        return cached_response(request, content, media_type=MediaType.JSON)
+        content = (await reads.compressed_page("api_laws", body)).body
+        return cached_response(request, content, media_type=MediaType.JSON, gzipped=True)
 
     @get("/laws/{code:str}", name="api_law", summary="一份法律文件及引用它的全部事项")
     async def api_law(self, reads: NamedDependency[PublicReads], code: FromPath[str]) -> dict[str, Any]:

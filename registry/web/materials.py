@@ -61,7 +61,7 @@ class MaterialsController(Controller):
                 {"entries": found, "shown": catalogue.ITEMS_SHOWN, "names": {e.code: e.name for e in found}},
             )
 
-        return cached_response(request, await reads.page("materials", body))
+        return cached_response(request, (await reads.compressed_page("materials", body)).body, gzipped=True)
 
     @get("/materials/reduction", name="reduction")
     async def reduction(
@@ -90,7 +90,8 @@ class MaterialsController(Controller):
                 },
             )
 
-        return cached_response(request, await reads.page(("reduction", day, key, descending), body))
+        stored = await reads.compressed_page(("reduction", day, key, descending), body)
+        return cached_response(request, stored.body, gzipped=True)
 
     @get("/materials/reduction.xlsx", name="reduction_xlsx")
     async def reduction_xlsx(

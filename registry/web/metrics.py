@@ -75,8 +75,8 @@ class MetricsController(Controller):
         self, request: Request, reads: NamedDependency[PublicReads], as_of: FromQuery[str | None] = None
     ) -> Response[bytes]:
         day = as_of_date(request, as_of)
-        body = await reads.page(("metrics", day), lambda: self._dashboard(request, reads, day))
-        return cached_response(request, body)
+        stored = await reads.compressed_page(("metrics", day), lambda: self._dashboard(request, reads, day))
+        return cached_response(request, stored.body, gzipped=True)
 
     async def _dashboard(self, request: Request, reads: PublicReads, day: date) -> bytes:
         report = await cached_report(reads, day)
@@ -201,4 +201,5 @@ class MetricsController(Controller):
 
         if overrides:
             return cached_response(request, await render_page())  # "what if": computed, never kept
-        return cached_response(request, await reads.page(("metrics_unit", code, day, number), render_page))
+        stored = await reads.compressed_page(("metrics_unit", code, day, number), render_page)
+        return cached_response(request, stored.body, gzipped=True)

@@ -81,7 +81,8 @@ class PublicController(Controller):
             return render(request, "index.html", context)
 
         head = await reads.head()
-        return cached_response(request, await reads.page("home", page), etag=etag_for("home", repr(head)))
+        stored = await reads.compressed_page("home", page)
+        return cached_response(request, stored.body, etag=etag_for("home", repr(head)), gzipped=True)
 
     @get("/items", name="items")
     async def items(
@@ -116,8 +117,8 @@ class PublicController(Controller):
         if errors:
             # A bad filter is shown in the page; htmx swaps only 2xx, a plain request gets a 400.
             return cached_response(request, await body(), headers=headers, status_code=200 if htmx else 400)
-        content = await reads.page(("items", flt, number, htmx, settings.page_size), body)
-        return cached_response(request, content, headers=headers)
+        stored = await reads.compressed_page(("items", flt, number, htmx, settings.page_size), body)
+        return cached_response(request, stored.body, headers=headers, gzipped=True)
 
     @get("/g/{code:str}", name="guide")
     async def guide(
