@@ -37,8 +37,8 @@ from registry.tables import Department, Edition, SearchTopic, ServiceItem, Targe
 T = TypeVar("T")
 
 HEAD_INTERVAL = 0.25  # seconds between two reads of the change log's head
-RENDERED_BYTES = 16 * 2**20  # rendered guide documents kept per process (more are one read away)
-PAGE_BYTES = 16 * 2**20  # rendered lists, home and metrics pages kept per process, per head
+RENDERED_BYTES = 12 * 2**20  # rendered guide documents kept per process, gzip (more are one read away)
+PAGE_BYTES = 8 * 2**20  # rendered lists, home and metrics pages kept per process, per head (gzip)
 SNAPSHOTS = 512  # parsed Guide snapshots kept per process (≈ 20 KB each)
 LOOKUPS = 20_000  # code -> current edition, per head
 COMPRESS_INLINE = 256 * 1024  # bytes: a page this big or bigger is compressed in a thread

@@ -102,3 +102,14 @@ def test_token_list_and_revoke(tmp_path):
     assert "\t已吊销\t" in onetrip("token", "list", "zhao", db=db, cwd=tmp_path).stdout
     assert onetrip("token", "revoke", "99", db=db, cwd=tmp_path).returncode == 1
     assert onetrip("token", "list", "nobody", db=db, cwd=tmp_path).returncode == 1
+
+
+def test_serve_tunes_malloc_for_itself_and_its_worker_processes(monkeypatch):
+    from registry import cli
+
+    for name in cli.MALLOC_TUNING:
+        monkeypatch.delenv(f"MALLOC_{name}", raising=False)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")  # an operator's own choice is kept
+    cli._tune_malloc()
+    assert os.environ["MALLOC_ARENA_MAX"] == "4"
+    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == os.environ["MALLOC_TRIM_THRESHOLD_"] == "131072"
