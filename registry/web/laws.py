@@ -3,6 +3,7 @@ amendment or a repeal at /staff/laws (registry.laws)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
@@ -32,7 +33,10 @@ class LawsController(Controller):
     async def page(self, request: Request, reads: NamedDependency[PublicReads]) -> Response[bytes]:
         async def body() -> bytes:
             all_laws = await cached_laws(reads)
-            return render(request, "laws.html", {"groups": laws.by_kind(all_laws), "total": len(all_laws)})
+            context = {"groups": laws.by_kind(all_laws), "total": len(all_laws)}
+            # Every document with its citing items: a large page on a large registry, rendered
+            # off the event loop (no request holds the others up).
+            return await asyncio.to_thread(render, request, "laws.html", context)
 
         return cached_response(request, (await reads.compressed_page("laws", body)).body, gzipped=True)
 
@@ -51,13 +55,14 @@ class LawsApiController(Controller):
 
         async def body() -> bytes:
             all_laws = await cached_laws(reads)
-            return encode_json(
-                {
-                    "documents": [law.to_dict() for law in all_laws],
-                    "total": len(all_laws),
-                    "items_listed": laws.ITEMS_SHOWN,
-                }
-            )
+
+            def encoded() -> bytes:
+                documents = [law.to_dict() for law in all_laws]
+                return encode_json(
+                    {"documents": documents, "total": len(all_laws), "items_listed": laws.ITEMS_SHOWN}
+                )
+
+            return await asyncio.to_thread(encoded)  # off the event loop, as the page
 
         # Encoded once per change-log head (a few hundred documents with their citing items).
         content = (await reads.compressed_page("api_laws", body)).body

@@ -3,6 +3,7 @@ XLSX/CSV export, and the staff catalogue page (rename, retire, merge)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -55,11 +56,13 @@ class MaterialsController(Controller):
     async def page(self, request: Request, reads: NamedDependency[PublicReads]) -> Response[bytes]:
         async def body() -> bytes:
             found = await cached_entries(reads)
-            return render(
-                request,
-                "materials.html",
-                {"entries": found, "shown": catalogue.ITEMS_SHOWN, "names": {e.code: e.name for e in found}},
-            )
+            context = {
+                "entries": found,
+                "shown": catalogue.ITEMS_SHOWN,
+                "names": {e.code: e.name for e in found},
+            }
+            # The whole catalogue: a large page on a large registry, rendered off the event loop.
+            return await asyncio.to_thread(render, request, "materials.html", context)
 
         return cached_response(request, (await reads.compressed_page("materials", body)).body, gzipped=True)
 
@@ -77,7 +80,8 @@ class MaterialsController(Controller):
 
         async def body() -> bytes:
             rows = catalogue.sorted_reduction(await cached_reduction(reads, day), key, descending)
-            return render(
+            return await asyncio.to_thread(
+                render,
                 request,
                 "reduction.html",
                 {

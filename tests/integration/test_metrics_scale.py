@@ -210,6 +210,9 @@ async def test_metrics_at_10000_items_do_not_hold_the_server(templates, tmp_path
                 assert [a.status_code for a in answers] == [200] * 4
             unit = await client.get(f"{base}/metrics/unit/U00?as_of=2026-04-30")
             assert unit.status_code == 200
+            # The other whole-registry pages, cold: computed and rendered off the event loop too.
+            for path in ("/laws", "/api/laws", "/materials", "/materials/reduction", "/items?page=300"):
+                assert (await client.get(f"{base}{path}")).status_code == 200, path
             stop.set()
             latencies = await probing
             grown = peak_rss(proc.pid) - before
