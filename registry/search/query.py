@@ -283,8 +283,9 @@ def _query(
     """The FROM, WHERE and ORDER BY of entries matching `match` within `topic` and the filters.
     `tier`: "name" keeps the entries whose name matches, "summary" those whose summary does but
     not the name, "body" the others (see `_run`). `walk` (PostgreSQL, name and summary tiers):
-    the match is written so that no GIN index can answer it, for a walk in id order that stops
-    at the page (see `_tiers_pg`)."""
+    the conditions are written so that no index can answer them (nor the filters alone, which the
+    planner without statistics takes as very selective), for a walk in id order that stops at
+    the page (see `_tiers_pg`)."""
     where, args = _filters(params)
     if extra:
         where.append(extra[0])
@@ -324,8 +325,7 @@ def _query(
             # name and summary have their own tsvector (a weight-restricted query on `document`
             # would re-read every match's whole document)
             column = {"name": "e.name_document", "summary": "e.summary_document"}.get(tier, "e.document")
-            test = f"{column} @@ to_tsquery('simple', {{}})"
-            where.insert(0, f"coalesce({test}, false)" if walk else test)
+            where.insert(0, f"{column} @@ to_tsquery('simple', {{}})")
             match_args.append(tsquery(match))
             for i, excluded in enumerate({"summary": ("name",), "body": ("name", "summary")}.get(tier, ())):
                 where.insert(1 + i, f"NOT e.{excluded}_document @@ to_tsquery('simple', {{}})")
@@ -340,6 +340,8 @@ def _query(
             where.append("e.name_document @@ to_tsquery('simple', {})")
             args.append(tsquery(topic))
     clause = (" WHERE " + " AND ".join(where)) if where else ""
+    if walk and where:
+        clause = " WHERE coalesce(" + " AND ".join(where) + ", false)"
     return _Query(source, clause, [*match_args, *args], order_sql, list(order_args), id_sql)
 
 
