@@ -474,8 +474,8 @@ async def _tiers_pg(
     A GIN match is a bitmap of every matching row (~0.2 µs each, plus the table read per row
     visited): a word in 46 000 of 100 000 entries costs ~10 ms to count however low the LIMIT.
     So the statement counts the name tier first (up to COUNT_CAP + 1), the summary tier only when
-    the name tier is below that, and all matches only when the two together are below it
-    (otherwise the total is "1000+" already). Pages of a tier:
+    the name tier does not fill the page, and all matches only when the tiers counted are below
+    the cap together (otherwise the total is "1000+" already). Pages of a tier:
 
     - up to RANK_CAP entries: ranked by ts_rank on the tier's own small tsvector;
     - up to COUNT_CAP: by id, the few hundred matches read through the GIN index and sorted;
@@ -487,10 +487,12 @@ async def _tiers_pg(
     tiers = {tier: _query(match, topic, params, extra=extra, tier=tier) for tier in TIERS}
     every = _query(match, topic, params, extra=extra)
     cap = COUNT_CAP + 1
+    need = offset + limit
+    gate = f" AND (SELECT n FROM n) < {need}"  # a one-time filter: no scan when false
     (row,) = await point_read(
         f"WITH n AS MATERIALIZED ({_capped_with_block(tiers['name'], cap)}),"
-        f" s AS MATERIALIZED ({_capped_with_block(tiers['summary'], cap, f' AND (SELECT n FROM n) < {cap}')})"
-        f" SELECT n.n AS name_n, n.b AS name_block, CASE WHEN n.n < {cap} THEN s.n END AS summary_n,"
+        f" s AS MATERIALIZED ({_capped_with_block(tiers['summary'], cap, gate)})"
+        f" SELECT n.n AS name_n, n.b AS name_block, CASE WHEN n.n < {need} THEN s.n END AS summary_n,"
         f" s.b AS summary_block,"
         f" CASE WHEN n.n + s.n >= {cap} THEN {cap} ELSE ({_capped(every, cap)}) END AS total,"
         " pg_relation_size('search_entry'::regclass) / current_setting('block_size')::int AS blocks"
@@ -510,7 +512,7 @@ async def _tiers_pg(
     skip = offset  # of the current tier's entries, how many come before this page
     for tier in TIERS:
         n = counts[tier]
-        if n is None and tier != "body":  # the name tier alone holds more than the cap
+        if n is None and tier != "body":  # not counted: the name tier fills the page
             n = COUNT_CAP + 1
         if n is not None and n <= COUNT_CAP and skip >= n:
             skip -= n
