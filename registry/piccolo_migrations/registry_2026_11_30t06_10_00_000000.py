@@ -28,7 +28,7 @@ FILTERS = "level, trips, department_code, item_type, person, organisation"
 POSTGRES = (
     "CREATE EXTENSION IF NOT EXISTS btree_gin",
     "CREATE INDEX IF NOT EXISTS search_entry_search ON search_entry USING GIN"
-    f" (document, name_document, summary_document, {FILTERS}) WITH (gin_pending_list_limit = 256)",
+    f" (document, name_document, summary_document, {FILTERS})",
     "DROP INDEX IF EXISTS search_entry_document",
     "DROP INDEX IF EXISTS search_entry_name_document",
     "DROP INDEX IF EXISTS search_entry_summary_document",
