@@ -104,6 +104,32 @@ async def test_name_matches_rank_before_summary_and_materials(client):
     assert len(found) == PAGE_SIZE
 
 
+@pytest.mark.parametrize("q", ["登记", "身份证"])
+async def test_tiers_beyond_the_count_cap_page_without_gaps_or_repeats(seeded_db, monkeypatch, q):
+    """At 100 000 items a common word's tier holds thousands of entries: beyond COUNT_CAP they
+    are listed in table order on PostgreSQL, read by a walk of the table or by the GIN bitmap,
+    whichever is cheaper. Small caps make the seeds such a registry: either way the same pages,
+    each continuing where the last stopped, name matches first (on both engines)."""
+    from registry.search import query
+
+    monkeypatch.setattr(query, "COUNT_CAP", 8)
+    monkeypatch.setattr(query, "RANK_CAP", 3)
+    v = await vocabulary.load()
+    listed = {}
+    for walk in (True, False):
+        monkeypatch.setattr(query, "_walk_is_cheaper", lambda need, block, blocks, walk=walk: walk)
+        hits = []
+        for page in range(1, 6):
+            results = await search(SearchParams(q=q, page=page), v, page_size=4)
+            assert results.total > 8 and results.total_label == "8+"
+            hits += results.hits
+        listed[walk] = [h.code for h in hits]
+        assert len(set(listed[walk])) == len(hits) >= 12
+        in_name = [q in h.name for h in hits]
+        assert in_name == sorted(in_name, reverse=True) and in_name[0]
+    assert listed[True] == listed[False]
+
+
 @pytest.mark.parametrize(
     ("typed", "code"),
     [
