@@ -56,6 +56,25 @@ async def test_reduction_as_of_a_date_sorted_and_exported(small_client):
         assert response.status_code == 400, bad
 
 
+async def test_the_reduction_summary_is_the_full_report_cut_to_its_first_items(small_db):
+    """The page's summary (three SQL aggregates) says what the full report says: per material
+    the same count and departments, and the same first items."""
+    from datetime import date
+
+    issuer = (await Department.select(Department.id).first())["id"]
+    await Material.update({Material.issuer_department: issuer}, force=True)
+    day = date(2026, 11, 30)
+    full = {r.material: r for r in await catalogue.reduction(day)}
+    assert full and any(len(r.asking) > 1 for r in full.values())
+    summary = await catalogue.reduction_summary(day, shown=1)
+    assert [r.material for r in summary] == list(full)
+    for r in summary:
+        whole = full[r.material]
+        assert (r.name, r.kind, r.issuer, r.sharer) == (whole.name, whole.kind, whole.issuer, whole.sharer)
+        assert r.items == whole.items and r.departments == whole.departments
+        assert r.asking == whole.asking[:1]
+
+
 async def test_reduction_sorting():
     rows = [
         catalogue.Reduction("a", "乙", "证照", "x", "", [catalogue.AskingItem("1", "一", "甲")]),
