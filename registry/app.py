@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import warnings
 from collections.abc import Callable
@@ -132,6 +133,25 @@ class OnetripApp(Litestar):
             await send(message)
 
         await super().__call__({**scope, "method": "GET"}, receive, send_headers_only)
+
+
+def settle_heap() -> None:
+    """Move everything a served process holds after its startup — jieba's and pypinyin's
+    dictionaries, compiled templates, the calendar, ≈ 320 000 objects — out of the cyclic garbage
+    collector's reach (`gc.freeze`). Otherwise every full collection walks them all and holds
+    the event loop for ≈ 100 ms (measured at 10 000 items under random guide requests: eleven
+    such pauses in 30 s, the longest 136 ms); after it, a full collection walks only what
+    requests made since. The frozen objects are never freed, which is what they are for."""
+    gc.collect()
+    gc.freeze()
+
+
+def create_served_app() -> Litestar:
+    """The app as `onetrip serve` runs it (uvicorn's factory): `create_app`, and once it has
+    started, `settle_heap`. Tests build many apps in one process and never freeze theirs."""
+    app = create_app()
+    app.on_startup.append(settle_heap)
+    return app
 
 
 def create_app(

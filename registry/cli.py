@@ -161,7 +161,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         )
     proxies = settings.trusted_proxies.strip()
     config = uvicorn.Config(
-        "registry.app:create_app",
+        "registry.app:create_served_app",
         factory=True,
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,

@@ -22,7 +22,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.table import Table
 
 from registry.settings import Settings
-from registry.tables import TABLES
+from registry.tables import TABLES, Department
 
 
 def engine_for(settings: Settings) -> Engine:
@@ -145,8 +145,6 @@ async def write_transaction() -> AsyncIterator[None]:
     """A transaction for read-then-write work: IMMEDIATE on SQLite (no 'database is locked'
     half-way through), the default on PostgreSQL. Nested calls join the outer transaction.
     What `after_commit` registered inside runs once the outermost transaction has committed."""
-    from registry.tables import Department
-
     engine = Department._meta.db
     if _after_commit.get() is not None:  # joining an outer transaction
         async with _transaction(engine):
@@ -244,7 +242,6 @@ async def execute_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
     in one round trip, on the current write transaction's connection."""
     if not rows:
         return
-    from registry.tables import Department
 
     engine = Department._meta.db
     if isinstance(engine, SQLiteEngine):
@@ -255,16 +252,20 @@ async def execute_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
     await _connection(engine).executemany(sql, rows)
 
 
+@cache
+def _qmarks(sql: str) -> str:
+    """A raw query's `{}` placeholders as SQLite's `?` (converted once per statement)."""
+    return sql.replace("{}", "?")
+
+
 async def point_read(sql: str, *args: Any) -> list[dict[str, Any]]:
     """A read of a few rows by key (`{}` placeholders): on SQLite, on the event loop's own kept
     connection (WAL: it never waits for a writer); elsewhere, a raw query like any other."""
-    from registry.tables import Department
-
     engine = Department._meta.db
     if (
         isinstance(engine, KeptReadsSQLiteEngine)
         and not engine._closed
         and engine.current_transaction.get() is None  # a transaction reads its own writes
     ):
-        return engine.read_inline(sql.replace("{}", "?"), list(args))
+        return engine.read_inline(_qmarks(sql), list(args))
     return await Department.raw(sql, *args)

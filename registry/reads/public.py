@@ -90,10 +90,12 @@ async def read_head() -> Head:
 
 
 class LRU:
-    """A bounded least-recently-used map, by entry count or by total size of bytes values."""
+    """A bounded least-recently-used map, by entry count or by total size of bytes values.
+
+    Each entry keeps its cost (computed once, on `put`): eviction runs on the request path."""
 
     def __init__(self, *, entries: int | None = None, max_bytes: int | None = None) -> None:
-        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._data: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._entries = entries
         self._max_bytes = max_bytes
         self.size = 0
@@ -109,23 +111,26 @@ class LRU:
         return 64
 
     def get(self, key: Hashable) -> Any:
-        value = self._data.get(key)
-        if value is not None:
-            self._data.move_to_end(key)
-        return value
+        entry = self._data.get(key)
+        if entry is None:
+            return None
+        self._data.move_to_end(key)
+        return entry[0]
 
     def put(self, key: Hashable, value: Any) -> Any:
         old = self._data.pop(key, None)
         if old is not None:
-            self.size -= self._cost(old)
-        self._data[key] = value
-        self.size += self._cost(value)
-        while self._data and (
-            (self._entries is not None and len(self._data) > self._entries)
+            self.size -= old[1]
+        cost = self._cost(value) if self._max_bytes is not None else 1
+        self._data[key] = (value, cost)
+        self.size += cost
+        data = self._data
+        while data and (
+            (self._entries is not None and len(data) > self._entries)
             or (self._max_bytes is not None and self.size > self._max_bytes)
         ):
-            _key, evicted = self._data.popitem(last=False)
-            self.size -= self._cost(evicted)
+            _key, (_value, evicted) = data.popitem(last=False)
+            self.size -= evicted
         return value
 
     def clear(self) -> None:

@@ -9,7 +9,7 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.serialization import encode_json
 
 from guides.channels import api_item
@@ -115,8 +115,10 @@ class ApiController(Controller):
     @get(
         "/items/{code:str}", summary="One published guide: the whole snapshot", response_model=dict[str, Any]
     )
-    async def item(self, request: Request, code: FromPath[str]) -> Response[bytes]:
-        reads, urls = reads_of(request), urls_of(request)  # a hot route: no per-request DI
+    async def item(self, request: Request) -> Response[bytes]:
+        # A hot route: no per-request DI, its code read without the parameter model.
+        code = request.path_params["code"]
+        reads, urls = reads_of(request), urls_of(request)
         found, fetched = await reads.current_and_stored(code, "api")
         if found.status != "ok":
             raise NotFoundException(_("没有找到编码为“{code}”的服务事项。", code=code))

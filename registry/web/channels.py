@@ -36,7 +36,15 @@ from registry import qrcodes, rendered
 from registry.reads.public import PublicReads
 from registry.web.deps import calendar, now
 from registry.web.public import GoneException
-from registry.web.rendering import A_WHILE, FOREVER, cached_response, etag_for, reads_of, render, urls_of
+from registry.web.rendering import (
+    A_WHILE,
+    FOREVER,
+    cached_response,
+    etag_for,
+    reads_of,
+    render,
+    urls_of,
+)
 from registry.web.security import allow_style_hashes
 from registry.workdays import CalendarGapError
 
@@ -136,29 +144,35 @@ async def _page(request: Request, reads: PublicReads, channel: str, code: str, u
     )
 
 
+def _code(request: Request) -> str:
+    """The item code of a channel's address, read without Litestar's parameter model (these are
+    the hottest routes after the hall page: registry.web.rendering.query_param)."""
+    return request.path_params["code"]
+
+
 class ChannelController(Controller):
     include_in_schema = False
     path = "/g"
 
     @get("/{code:str}/qr.svg", name="guide_qr_svg")
-    async def qr_svg(self, request: Request, code: FromPath[str]) -> Response:
-        return await _bytes(request, reads_of(request), "qr_svg", code, urls_of(request))
+    async def qr_svg(self, request: Request) -> Response:
+        return await _bytes(request, reads_of(request), "qr_svg", _code(request), urls_of(request))
 
     @get("/{code:str}/qr.png", name="guide_qr_png")
-    async def qr_png(self, request: Request, code: FromPath[str]) -> Response:
-        return await _bytes(request, reads_of(request), "qr_png", code, urls_of(request))
+    async def qr_png(self, request: Request) -> Response:
+        return await _bytes(request, reads_of(request), "qr_png", _code(request), urls_of(request))
 
     @get("/{code:str}/guide.json", name="guide_json")
-    async def guide_json(self, request: Request, code: FromPath[str]) -> Response:
-        return await _bytes(request, reads_of(request), "json", code, urls_of(request))
+    async def guide_json(self, request: Request) -> Response:
+        return await _bytes(request, reads_of(request), "json", _code(request), urls_of(request))
 
     @get("/{code:str}/guide.md", name="guide_md")
-    async def guide_md(self, request: Request, code: FromPath[str]) -> Response:
-        return await _page(request, reads_of(request), "markdown", code, urls_of(request))
+    async def guide_md(self, request: Request) -> Response:
+        return await _page(request, reads_of(request), "markdown", _code(request), urls_of(request))
 
     @get("/{code:str}/print", name="guide_print")
-    async def print_page(self, request: Request, code: FromPath[str]) -> Response:
-        return await _page(request, reads_of(request), "print", code, urls_of(request))
+    async def print_page(self, request: Request) -> Response:
+        return await _page(request, reads_of(request), "print", _code(request), urls_of(request))
 
 
 def _notice(request: Request, guide: Guide):
