@@ -46,7 +46,8 @@ class Settings:
     )
     state_dir: str = _setting(
         str(PROJECT_ROOT / "var"),
-        "Folder for the generated secret key (sessions and login throttling live in the database).",
+        "Folder for the generated secret key and the search dictionary's trie (sessions and login "
+        "throttling live in the database).",
         "ONETRIP_STATE_DIR",
     )
     secret: str = _setting(
