@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 WORD = re.compile(r"[^\W_]+")  # letters and digits of any script; no punctuation, no "_"
 ASCII_WORD = re.compile(r"[a-z0-9]+")
@@ -121,7 +122,11 @@ def warm_up_compact(folder: Path) -> None:
 
     path = trie_path(folder)
     if not path.exists():
-        subprocess.run([sys.executable, "-m", "registry.search.tokens", str(path)], check=True)
+        built = subprocess.run([sys.executable, "-m", "registry.search.tokens", str(path)], check=False)
+        if built.returncode != 0 or not path.exists():  # a read-only state dir, say: the dict
+            log.warning("could not build jieba's trie in %s; keeping its dictionary in memory", folder)
+            warm_up()
+            return
     with _lock:
         if not _ready:
             jieba.setLogLevel(logging.WARNING)
