@@ -10,7 +10,10 @@ code on an index. What depends only on the published state is cached in this pro
   `invalidate()` makes the next request read it at once (the write path of this process calls it
   after a commit);
 - keyed by a snapshot's **fingerprint**: rendered guides in every channel. A fingerprint is the
-  hash of the content, so these never go stale; they are evicted by size (bounded LRU).
+  hash of the content, so these never go stale; they are evicted by size (bounded LRU);
+- keyed by an item's **code**: its current edition (`Lookups`, packed small enough to hold a
+  whole 100 000-item registry). When the head moves by publications and reviews alone, only the
+  items the new change records name are forgotten (`_changed_codes`); anything else forgets all.
 
 One `PublicReads` per app (the composition root makes it): tests build many apps over many
 databases in one process, and their caches must not mix.
@@ -20,10 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import struct
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -40,7 +44,8 @@ HEAD_INTERVAL = 0.25  # seconds between two reads of the change log's head
 RENDERED_BYTES = 12 * 2**20  # rendered guide documents kept per process, gzip (more are one read away)
 PAGE_BYTES = 8 * 2**20  # rendered lists, home and metrics pages kept per process, per head (gzip)
 SNAPSHOTS = 512  # parsed Guide snapshots kept per process (≈ 20 KB each)
-LOOKUPS = 20_000  # code -> current edition, per head
+LOOKUPS = 150_000  # code -> current edition, packed (≈ 180 bytes each: a whole 100 000-item registry)
+CHANGED_CODES_MAX = 2_000  # items changed since the last head read that are forgotten one by one
 COMPRESS_INLINE = 256 * 1024  # bytes: a page this big or bigger is compressed in a thread
 
 
@@ -87,6 +92,28 @@ async def read_head() -> Head:
     )
     digest = hashlib.sha256(repr((departments, targets, vocabulary)).encode()).hexdigest()[:16]
     return Head(row["seq"] or 0, row["scheduled"] or 0, row["approved"] or 0, digest)
+
+
+CHANGED_SQL = (
+    "SELECT DISTINCT item_code FROM change_record WHERE seq > {} AND seq <= {} ORDER BY item_code LIMIT {}"
+)
+
+
+async def _changed_codes(old: Head | None, new: Head) -> list[str] | None:
+    """The items whose current edition may differ between two heads, when only publications
+    and reviews happened in between (each appends a change record naming its item); None when
+    anything else moved — an announcement switched on, a held approval, a law change, an admin's
+    edit — or too many items changed: then every lookup is forgotten."""
+    if (
+        old is None
+        or new.seq <= old.seq
+        or (old.scheduled, old.approved, old.reference) != (new.scheduled, new.approved, new.reference)
+    ):
+        return None
+    rows = await Edition.raw(CHANGED_SQL, old.seq, new.seq, CHANGED_CODES_MAX + 1)
+    if len(rows) > CHANGED_CODES_MAX:
+        return None
+    return [r["item_code"] for r in rows]
 
 
 class LRU:
@@ -154,6 +181,80 @@ class Current:
     # Not content (the fingerprint does not cover them): shown next to the guide.
     reviewed_on: str = ""  # 最近审核 (registry.freshness), YYYY-MM-DD
     review_flag: str = ""  # a cited document amended or repealed, until the item is reviewed
+
+
+class Lookups:
+    """code -> `Current`, for up to `entries` codes, in ≈ 180 bytes each: the usual entry (a
+    published or withdrawn guide with no announcement and no law-change flag) is packed into one
+    bytes object — edition id, version, fingerprint as 32 bytes, the review date as an index into
+    the dates seen — and unpacked on `get` (≈ 1 µs). Anything else is kept as it is. A
+    `Current` object and its strings took ≈ 490 bytes: 49 MB for 100 000 items. Oldest out first
+    once full."""
+
+    PACKED = struct.Struct("<?II32sH")  # withdrawn, edition id, version, fingerprint, day index
+
+    def __init__(self, entries: int) -> None:
+        self._entries = entries
+        self._data: dict[str, bytes | Current] = {}
+        self._days: list[str] = []  # review dates seen ("" first), by index
+        self._day_index: dict[str, int] = {}
+
+    def _pack(self, found: Current) -> bytes | Current:
+        if (
+            found.status == "missing"
+            or found.scheduled_id is not None
+            or found.review_flag
+            or len(found.fingerprint) != 64
+            or not 0 <= found.version < 2**32
+            or not 0 <= found.edition_id < 2**32
+        ):
+            return found
+        try:
+            fingerprint = bytes.fromhex(found.fingerprint)
+        except ValueError:
+            return found
+        if fingerprint.hex() != found.fingerprint:  # upper case: kept as it is
+            return found
+        day = self._day_index.get(found.reviewed_on)
+        if day is None:
+            if len(self._days) >= 2**16:
+                return found
+            day = self._day_index[found.reviewed_on] = len(self._days)
+            self._days.append(found.reviewed_on)
+        return self.PACKED.pack(
+            found.status == "withdrawn", found.edition_id, found.version, fingerprint, day
+        )
+
+    def get(self, code: str) -> Current | None:
+        entry = self._data.get(code)
+        if entry is None or type(entry) is Current:
+            return entry
+        withdrawn, edition_id, version, fingerprint, day = self.PACKED.unpack(entry)
+        return Current(
+            "withdrawn" if withdrawn else "ok",
+            edition_id=edition_id,
+            fingerprint=fingerprint.hex(),
+            version=version,
+            reviewed_on=self._days[day],
+        )
+
+    def put(self, code: str, found: Current) -> Current:
+        data = self._data
+        data.pop(code, None)
+        while len(data) >= self._entries:
+            del data[next(iter(data))]
+        data[code] = self._pack(found)
+        return found
+
+    def drop(self, codes: Iterable[str]) -> None:
+        for code in codes:
+            self._data.pop(code, None)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
 
 
 # One query: the current edition and the announced (scheduled) one, both from covering indexes
@@ -287,7 +388,7 @@ class PublicReads:
         self._polling: asyncio.Future[Head] | None = None
         self._memo: dict[Hashable, Any] = {}  # per head: overview, metrics …
         self._pending: dict[Hashable, asyncio.Future[Any]] = {}
-        self.lookups = LRU(entries=LOOKUPS)  # per head: code -> Current
+        self.lookups = Lookups(LOOKUPS)  # code -> Current, forgotten as the change log says
         self.pages = LRU(max_bytes=min(rendered_bytes, PAGE_BYTES))  # per head: lists, home, metrics
         self.documents = LRU(max_bytes=rendered_bytes)  # per fingerprint: rendered guides
         self.snapshots = LRU(entries=SNAPSHOTS)  # fingerprint -> Guide
@@ -317,9 +418,13 @@ class PublicReads:
         head = await read_head()
         self.head_reads += 1
         if head != self._head:
+            changed = await _changed_codes(self._head, head)
             self._memo.clear()
-            self.lookups.clear()
             self.pages.clear()
+            if changed is None:
+                self.lookups.clear()
+            else:
+                self.lookups.drop(changed)
             self._head = head
         self._checked = started
         return head

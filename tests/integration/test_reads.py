@@ -15,7 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from registry import queries
-from registry.reads.public import LRU, PublicReads, read_head
+from registry.reads.public import LRU, Current, Lookups, PublicReads, read_head
 from registry.settings import PROJECT_ROOT
 from tests.integration.test_channels import publish_new_edition
 
@@ -80,6 +80,67 @@ def test_lru_is_bounded_by_size_and_count():
     by_count.get("a")
     by_count.put("c", 3)
     assert by_count.get("b") is None and by_count.get("a") == 1
+
+
+def test_lookups_give_back_what_they_were_given_packed_or_not():
+    fingerprint = "0123456789abcdef" * 4
+    kept = [
+        Current("ok", edition_id=7, fingerprint=fingerprint, version=3, reviewed_on="2026-11-30"),
+        Current("withdrawn", edition_id=2**31, fingerprint=fingerprint, version=1),
+        # Not packed: an announcement, a law-change flag, an upper-case or odd fingerprint, none.
+        Current(
+            "ok", edition_id=8, fingerprint=fingerprint, version=2, scheduled_id=9, scheduled_fingerprint="x"
+        ),
+        Current("ok", edition_id=8, fingerprint=fingerprint, version=2, review_flag="设定依据已修订"),
+        Current("ok", edition_id=8, fingerprint=fingerprint.upper(), version=2),
+        Current("ok", edition_id=8, fingerprint="not-a-digest", version=2),
+        Current("missing"),
+    ]
+    lookups = Lookups(100)
+    for i, found in enumerate(kept):
+        lookups.put(f"C{i}", found)
+    assert [lookups.get(f"C{i}") for i in range(len(kept))] == kept
+    assert type(lookups._data["C0"]) is bytes and type(lookups._data["C2"]) is Current
+    lookups.drop(["C0", "C9"])
+    assert lookups.get("C0") is None and len(lookups) == len(kept) - 1
+
+
+def test_lookups_are_bounded_oldest_out_first():
+    lookups = Lookups(3)
+    for i in range(5):
+        lookups.put(f"C{i}", Current("ok", edition_id=i, fingerprint="ab" * 32, version=1))
+    assert len(lookups) == 3
+    assert lookups.get("C1") is None and lookups.get("C4").edition_id == 4
+
+
+async def test_a_publication_forgets_only_its_own_items_lookup(seeded_db):
+    now = [0.0]
+    reads = PublicReads(interval=1.0, clock=lambda: now[0])
+    other = "650100-SGAJ-002"
+    first, kept = await reads.current(CODE), await reads.current(other)
+    await publish_new_edition(CODE, promised_days=3)
+    now[0] += 2
+    changed = await reads.current(CODE)
+    assert changed.fingerprint != first.fingerprint
+    assert (await reads.snapshot(changed.edition_id, changed.fingerprint)).promised_days == 3
+    # The other item's lookup survived the head's move: it is read from memory, not the database.
+    assert reads.lookups.get(other) == kept
+    assert len(reads.lookups) == 2
+
+
+async def test_a_move_of_the_head_beyond_publications_forgets_every_lookup(seeded_db):
+    now = [0.0]
+    reads = PublicReads(interval=1.0, clock=lambda: now[0])
+    await reads.current(CODE)
+    await reads.current("650100-SGAJ-002")
+    head = await reads.head()
+    # An admin's edit of a department moves the head's reference digest, not its sequence.
+    from registry.tables import Department
+
+    await Department.update({Department.short_name: "公安局（新）"}).where(Department.code == "SGAJ")
+    now[0] += 2
+    assert (await reads.head()).seq == head.seq
+    assert len(reads.lookups) == 0
 
 
 async def test_livez_touches_no_database(client):
