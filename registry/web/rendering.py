@@ -102,9 +102,19 @@ def etag_for(*parts: str) -> str:
     return '"' + hashlib.sha256("\0".join((TEMPLATES_STAMP, *parts)).encode()).hexdigest()[:32] + '"'
 
 
+def raw_header(request: Request, name: bytes) -> str:
+    """A request header's value ("" when absent; repeated fields joined by ", ", as RFC 9110
+    5.3 allows), read from the ASGI scope: `request.headers` builds a case-insensitive multidict
+    of every header, ≈ 4 µs of a page served from memory. ASGI servers give names in lower case."""
+    values = [v for k, v in request.scope["headers"] if k == name]
+    if not values:
+        return ""
+    return values[0].decode("latin-1") if len(values) == 1 else b", ".join(values).decode("latin-1")
+
+
 def fresh(request: Request, etag: str) -> bool:
     """Does the client already hold this version (If-None-Match)?"""
-    header = request.headers.get("if-none-match")
+    header = raw_header(request, b"if-none-match")
     if not header:
         return False
     tags = [t.strip().removeprefix("W/") for t in header.split(",")]
@@ -150,7 +160,7 @@ def cached_response(
     headers = dict(headers or {})
     if gzipped:
         _vary(headers, "Accept-Encoding")
-        if accepts_gzip(request.headers.get("accept-encoding", "")):
+        if accepts_gzip(raw_header(request, b"accept-encoding")):
             headers["Content-Encoding"] = "gzip"
             if etag is not None:  # one strong ETag per representation (RFC 9110 8.8.3)
                 etag = etag[:-1] + '-gzip"'
@@ -173,6 +183,7 @@ __all__ = [
     "etag_for",
     "fresh",
     "query_param",
+    "raw_header",
     "reads_of",
     "render",
     "urls_of",
