@@ -41,7 +41,7 @@ from registry.tables import Department, Edition, SearchTopic, ServiceItem, Targe
 T = TypeVar("T")
 
 HEAD_INTERVAL = 0.25  # seconds between two reads of the change log's head
-RENDERED_BYTES = 12 * 2**20  # rendered guide documents kept per process, gzip (more are one read away)
+RENDERED_BYTES = 32 * 2**20  # rendered guide documents kept per process, gzip (more are one read away)
 PAGE_BYTES = 8 * 2**20  # rendered lists, home and metrics pages kept per process, per head (gzip)
 SNAPSHOTS = 512  # parsed Guide snapshots kept per process (≈ 20 KB each)
 LOOKUPS = 150_000  # code -> current edition, packed (≈ 180 bytes each: a whole 100 000-item registry)
