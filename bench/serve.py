@@ -43,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -110,8 +111,8 @@ def wrk(
     return figures
 
 
-def process_tree_rss(pid: int) -> int:
-    """Resident memory in bytes of a process and all its descendants (Linux /proc)."""
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (Linux /proc)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -119,30 +120,64 @@ def process_tree_rss(pid: int) -> int:
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    total, todo = 0, [pid]
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
+        found.append(p)
         todo.extend(children.get(p, []))
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        except OSError:
-            pass
-    return total
+    return found
 
 
-def run(cmd: list[str], env: dict[str, str]) -> int:
-    """Run a command (its progress on our stderr); return its peak resident memory in bytes."""
+def _status_kb(path: str, field: str) -> int:
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def process_tree_rss(pid: int) -> int:
+    """Resident memory in bytes of a process and all its descendants (Linux /proc)."""
+    return sum(_status_kb(f"/proc/{p}/status", "VmRSS:") for p in process_tree(pid)) * 1024
+
+
+def process_tree_pss(pid: int) -> int:
+    """The memory a process and its descendants use together, in bytes: each one's proportional
+    set size (pages shared by n processes count 1/n in each), so shared pages count once."""
+    return sum(_status_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in process_tree(pid)) * 1024
+
+
+@dataclass
+class Peak:
+    largest: int = 0  # bytes: the peak resident memory of the largest process
+    together: int = 0  # bytes: the peak of all the processes together (PSS), sampled twice a second
+
+
+def run(cmd: list[str], env: dict[str, str]) -> Peak:
+    """Run a command (its progress on our stderr); return its peak memory."""
+    peak = Peak()
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(cmd, env=env, stdout=log, stderr=sys.stderr)
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.5):
+                peak.together = max(peak.together, process_tree_pss(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _pid, status, usage = os.wait4(process.pid, 0)
+        done.set()
+        sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             log.seek(0)
             sys.stderr.write(log.read())
             raise SystemExit(f"failed: {' '.join(cmd)}")
-    return usage.ru_maxrss * 1024  # Linux reports kilobytes
+    peak.largest = usage.ru_maxrss * 1024  # Linux reports kilobytes
+    return peak
 
 
 def cache_version() -> str:
@@ -171,8 +206,10 @@ def seed_folders(size: int) -> list[Path]:
 class Seeding:
     seconds: float = 0.0  # 0 when a cached database was used
     peak_rss: int = 0  # bytes, the largest of the seeding processes
+    peak_together: int = 0  # bytes, all the seeding processes together (PSS)
     render_seconds: float = 0.0  # `onetrip render` after migrating: pages the database lacks
     render_peak_rss: int = 0
+    render_peak_together: int = 0
 
 
 def prepare(size: int, env: dict[str, str], database_url: str | None, work: Path) -> tuple[str, Seeding]:
@@ -194,10 +231,13 @@ def prepare(size: int, env: dict[str, str], database_url: str | None, work: Path
         start = time.perf_counter()
         for i, folder in enumerate(folders):
             print(f"  seeding {folder} …", file=sys.stderr, flush=True)
+            # The data of each folder, then the pages and QR codes once for all (`render` below).
             peak = run(
-                [*onetrip, "seed", *(["--update"] if i else [])], {**env, "ONETRIP_SEEDS_DIR": str(folder)}
+                [*onetrip, "seed", "--no-render", *(["--update"] if i else [])],
+                {**env, "ONETRIP_SEEDS_DIR": str(folder)},
             )
-            seeding.peak_rss = max(seeding.peak_rss, peak)
+            seeding.peak_rss = max(seeding.peak_rss, peak.largest)
+            seeding.peak_together = max(seeding.peak_together, peak.together)
         seeding.seconds = time.perf_counter() - start
         if database_url is None:
             CACHE.mkdir(parents=True, exist_ok=True)
@@ -208,8 +248,9 @@ def prepare(size: int, env: dict[str, str], database_url: str | None, work: Path
     # Stored pages are stamped with the code that rendered them: a cached database seeded by an
     # older revision gets this revision's pages here (a no-op right after seeding).
     start = time.perf_counter()
-    seeding.render_peak_rss = run([*onetrip, "render"], env)
+    rendering = run([*onetrip, "render"], env)
     seeding.render_seconds = time.perf_counter() - start
+    seeding.render_peak_rss, seeding.render_peak_together = rendering.largest, rendering.together
     return url, seeding
 
 
@@ -462,14 +503,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{size} items, {w} worker(s)", file=sys.stderr, flush=True)
                 results, peak, first = bench_server(env, w, args.seconds, args.concurrency, codes)
                 seeded = (
-                    f"; seeding (base and history, pages and QR codes included) took "
-                    f"{seeding.seconds:.0f} s, peak RSS {seeding.peak_rss / 2**20:.0f} MB"
+                    f"; seeding the data (base and history) took {seeding.seconds:.0f} s, peak RSS "
+                    f"{seeding.peak_rss / 2**20:.0f} MB (largest process), "
+                    f"{seeding.peak_together / 2**20:.0f} MB (all its processes together, PSS)"
                     if seeding.seconds
                     else ""
                 )
                 seeded += (
-                    f"; `onetrip render` {seeding.render_seconds:.0f} s, peak RSS "
-                    f"{seeding.render_peak_rss / 2**20:.0f} MB"
+                    f"; `onetrip render` (pages and QR codes) {seeding.render_seconds:.0f} s, peak RSS "
+                    f"{seeding.render_peak_rss / 2**20:.0f} MB, together "
+                    f"{seeding.render_peak_together / 2**20:.0f} MB"
                 )
                 out += [
                     "",

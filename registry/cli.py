@@ -56,8 +56,9 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     # The pages and QR codes of what was loaded, rendered now (in processes) rather than on the
-    # first request of each guide.
-    _render_all()
+    # first request of each guide — unless the caller renders once after several loads.
+    if not args.no_render:
+        _render_all()
     return 0
 
 
@@ -382,6 +383,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--update",
         action="store_true",
         help="publish a new edition for items whose seed differs from the published guide",
+    )
+    seed.add_argument(
+        "--no-render",
+        action="store_true",
+        help="load only; render pages and QR codes later with `onetrip render` (after several loads)",
     )
     seed.set_defaults(func=cmd_seed)
 

@@ -244,11 +244,7 @@ async def execute_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
         return
 
     engine = Department._meta.db
-    if isinstance(engine, SQLiteEngine):
-        sql = sql.replace("{}", "?")
-    else:
-        parts = sql.split("{}")
-        sql = "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1)) + parts[-1]
+    sql = _qmarks(sql) if isinstance(engine, SQLiteEngine) else _dollars(sql)
     await _connection(engine).executemany(sql, rows)
 
 
@@ -258,14 +254,22 @@ def _qmarks(sql: str) -> str:
     return sql.replace("{}", "?")
 
 
+@cache
+def _dollars(sql: str) -> str:
+    """A raw query's `{}` placeholders as PostgreSQL's `$1`, `$2` … (converted once per statement)."""
+    parts = sql.split("{}")
+    return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1)) + parts[-1]
+
+
 async def point_read(sql: str, *args: Any) -> list[dict[str, Any]]:
     """A read of a few rows by key (`{}` placeholders): on SQLite, on the event loop's own kept
-    connection (WAL: it never waits for a writer); elsewhere, a raw query like any other."""
+    connection (WAL: it never waits for a writer); on PostgreSQL, straight on the pool's asyncpg
+    connection (a statement it has prepared before), without Piccolo's query object; in a
+    transaction, a raw query of it."""
     engine = Department._meta.db
-    if (
-        isinstance(engine, KeptReadsSQLiteEngine)
-        and not engine._closed
-        and engine.current_transaction.get() is None  # a transaction reads its own writes
-    ):
-        return engine.read_inline(_qmarks(sql), list(args))
+    if engine.current_transaction.get() is None:  # a transaction reads its own writes
+        if isinstance(engine, KeptReadsSQLiteEngine) and not engine._closed:
+            return engine.read_inline(_qmarks(sql), list(args))
+        if isinstance(engine, PostgresEngine) and engine.pool is not None:
+            return [dict(r.items()) for r in await engine.pool.fetch(_dollars(sql), *args)]
     return await Department.raw(sql, *args)

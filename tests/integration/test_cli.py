@@ -43,6 +43,26 @@ def test_migrate_then_seed_twice_then_a_bad_seed(tmp_path):
     assert "不是有效的 TOML" in failed.stderr
 
 
+def test_seed_without_rendering_leaves_the_pages_to_render(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "cli.sqlite"
+    assert onetrip("migrate", db=db, cwd=tmp_path).returncode == 0
+
+    def stored() -> tuple[int, int]:
+        with sqlite3.connect(db) as conn:
+            pages = conn.execute("SELECT COUNT(*) FROM rendered_document").fetchone()[0]
+            return pages, conn.execute("SELECT COUNT(*) FROM qr_code").fetchone()[0]
+
+    loaded = onetrip("seed", "--no-render", "--dir", str(SMALL_SEEDS), db=db, cwd=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "服务事项：新增 3" in loaded.stdout
+    assert stored() == (0, 0)
+    assert onetrip("render", db=db, cwd=tmp_path).returncode == 0
+    pages, codes = stored()
+    assert pages == 3 * 3 and codes == 3 * 2  # hall, print, API; the stable and the printed code
+
+
 def test_settings_lists_every_variable(tmp_path):
     out = onetrip("settings", db=tmp_path / "x.sqlite", cwd=tmp_path).stdout
     assert "ONETRIP_DATABASE_URL" in out
