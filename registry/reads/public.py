@@ -46,6 +46,7 @@ PAGE_BYTES = 8 * 2**20  # rendered lists, home and metrics pages kept per proces
 SNAPSHOTS = 512  # parsed Guide snapshots kept per process (≈ 20 KB each)
 LOOKUPS = 150_000  # code -> current edition, packed (≈ 180 bytes each: a whole 100 000-item registry)
 CHANGED_CODES_MAX = 2_000  # items changed since the last head read that are forgotten one by one
+PRELOAD_CHUNK = 5_000  # current editions read per query when a served process fills its lookups
 COMPRESS_INLINE = 256 * 1024  # bytes: a page this big or bigger is compressed in a thread
 
 
@@ -121,11 +122,14 @@ class LRU:
 
     Each entry keeps its cost (computed once, on `put`): eviction runs on the request path."""
 
+    SEEN = 65_536  # keys `offer` remembers having been offered once (≈ 4 MB)
+
     def __init__(self, *, entries: int | None = None, max_bytes: int | None = None) -> None:
         self._data: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._entries = entries
         self._max_bytes = max_bytes
         self.size = 0
+        self._seen: set[int] = set()
 
     @classmethod
     def _cost(cls, value: Any) -> int:
@@ -160,8 +164,23 @@ class LRU:
             self.size -= evicted
         return value
 
+    def offer(self, key: Hashable, value: Any) -> Any:
+        """`put`, for a value that is one cheap read away (a stored page): kept only when its key
+        is offered a second time while remembered. A guide asked for once — a crawler walking
+        the registry, random traffic over 100 000 items — then neither pushes out the pages
+        asked for again and again nor pays for being kept (TinyLFU's doorkeeper)."""
+        mark = hash(key)
+        if mark in self._seen:
+            self._seen.discard(mark)
+            return self.put(key, value)
+        if len(self._seen) >= self.SEEN:
+            self._seen.clear()
+        self._seen.add(mark)
+        return value
+
     def clear(self) -> None:
         self._data.clear()
+        self._seen.clear()
         self.size = 0
 
     def __len__(self) -> int:
@@ -246,6 +265,10 @@ class Lookups:
         data[code] = self._pack(found)
         return found
 
+    @property
+    def capacity(self) -> int:
+        return self._entries
+
     def drop(self, codes: Iterable[str]) -> None:
         for code in codes:
             self._data.pop(code, None)
@@ -270,6 +293,13 @@ SELECT si.withdrawn AS withdrawn, e.id AS id, e.fingerprint AS fingerprint, e.ve
         ORDER BY s.version DESC LIMIT 1) AS scheduled_fingerprint"""
 _CURRENT_FROM = "\nFROM service_item si JOIN edition e ON +e.id = si.current_edition AND e.item = si.id"
 CURRENT_SQL = _CURRENT_COLUMNS + _CURRENT_FROM + "\nWHERE si.code = {}"
+# Every item's, a chunk at a time in item order (`PublicReads.preload`).
+PRELOAD_SQL = (
+    _CURRENT_COLUMNS
+    + ", si.id AS item_id, si.code AS code"
+    + _CURRENT_FROM
+    + "\nWHERE si.id > {} ORDER BY si.id LIMIT {}"
+)
 # The same, with the item's stored page of one kind (registry.rendered) in the same read: the
 # page's key as SQL makes it, and the row under it if there is one.
 CURRENT_STORED_SQL = (
@@ -393,6 +423,8 @@ class PublicReads:
         self.documents = LRU(max_bytes=rendered_bytes)  # per fingerprint: rendered guides
         self.snapshots = LRU(entries=SNAPSHOTS)  # fingerprint -> Guide
         self.head_reads = 0
+        self.preloading = False  # keep every item's lookup loaded (`preload`; `onetrip serve`)
+        self._preload: asyncio.Task | None = None
         _INSTANCES.add(self)
 
     # ---- the head ---------------------------------------------------------------------
@@ -426,6 +458,8 @@ class PublicReads:
             else:
                 self.lookups.drop(changed)
             self._head = head
+            if changed is None and self.preloading:
+                self.start_preload()
         self._checked = started
         return head
 
@@ -476,6 +510,42 @@ class PublicReads:
         if cached is None:
             cached = self.documents.put(key, render())
         return cached
+
+    # ---- every item's lookup, in the background ----------------------------------------
+
+    def start_preload(self) -> asyncio.Task:
+        """(Re)start `preload` in the background: at a served process's startup, and after a head
+        move that forgot every lookup."""
+        if self._preload is not None and not self._preload.done():
+            self._preload.cancel()
+        self._preload = asyncio.ensure_future(self.preload())
+        return self._preload
+
+    def stop_preload(self) -> None:
+        self.preloading = False
+        if self._preload is not None:
+            self._preload.cancel()
+
+    async def preload(self, chunk: int = PRELOAD_CHUNK) -> int:
+        """Fill `lookups` with every item's current edition (up to its capacity), a chunk at a
+        time — one indexed read each, in a reader thread, and ≈ 20 ms of Python — so that a
+        guide, printout, QR code or API document of any item costs one read, its page, instead
+        of two. A chunk read while the head moved is dropped (it may predate what moved it) and
+        read again. Returns how many lookups it stored."""
+        after, stored = 0, 0
+        while len(self.lookups) < self.lookups.capacity:
+            head = await self.head()
+            rows = await Edition.raw(PRELOAD_SQL, after, chunk)
+            if not rows:
+                break
+            if self._head != head:
+                continue  # read again under the new head
+            for row in rows:
+                self.lookups.put(row["code"], _current_of([row]))
+            stored += len(rows)
+            after = rows[-1]["item_id"]
+            await asyncio.sleep(0)
+        return stored
 
     # ---- counts and lists -------------------------------------------------------------
 

@@ -99,7 +99,8 @@ async def _bytes(request: Request, reads: PublicReads, channel: str, code: str, 
         # The item's own QR code depends on its code alone: no snapshot to load.
         (qr,) = (await qrcodes.ensure([code_qr_text(code, urls)])).values()
         body = spec.render(None, fingerprint, urls, qr)  # type: ignore[arg-type]  # reads only `qr`
-        cached = reads.documents.put(key, (body, hashlib.sha256(body).hexdigest()))
+        # One read away: kept once asked for twice.
+        cached = reads.documents.offer(key, (body, hashlib.sha256(body).hexdigest()))
     if cached is None:
         guide, fingerprint = await _published(reads, code)
         body = spec.render(
@@ -128,14 +129,15 @@ async def _page(request: Request, reads: PublicReads, channel: str, code: str, u
         stamp = rendered.stamp(urls)
         stored_key = rendered.print_key(fingerprint) if stored_kind else None
         stored = await rendered.read(stored_key, stamp, fetched) if stored_key else None
+        keep = reads.documents.offer  # one read away: kept once asked for twice
         if stored is None:
             guide, fingerprint = await _published(reads, code)
             env = request.app.template_engine.engine
             page = render_channel(spec, guide, fingerprint, urls, env, await _stored_qr(spec, guide, urls))
-            stored = rendered.Stored.of(page)
+            stored, keep = rendered.Stored.of(page), reads.documents.put
             if stored_key:
                 rendered.remember(stored_key, stored, stamp)
-        cached = reads.documents.put(key, (stored, etag_for(channel, fingerprint)))
+        cached = keep(key, (stored, etag_for(channel, fingerprint)))
     stored, etag = cached
     headers = {"X-Content-Fingerprint": fingerprint, "Cache-Control": A_WHILE}
     allow_style_hashes(request.scope, stored.styles)

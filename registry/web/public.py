@@ -189,11 +189,12 @@ class PublicController(Controller):
             stored_key = rendered.hall_key(found.fingerprint, found.reviewed_on, today)
             stamp = rendered.stamp(urls)
             stored = await rendered.read(stored_key, stamp, fetched) if storable else None
+            keep = reads.documents.offer  # one read away: kept once asked for twice
             if stored is None:
-                stored = rendered.Stored.of(await page())
+                stored, keep = rendered.Stored.of(await page()), reads.documents.put
                 if storable:
                     rendered.remember(stored_key, stored, stamp)
-            cached = reads.documents.put(key, (stored, etag_for(*key)))
+            cached = keep(key, (stored, etag_for(*key)))
         stored, etag = cached
         allow_style_hashes(request.scope, stored.styles)
         return cached_response(request, stored.body, etag=etag, headers=headers, gzipped=True)

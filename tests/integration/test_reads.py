@@ -143,6 +143,52 @@ async def test_a_move_of_the_head_beyond_publications_forgets_every_lookup(seede
     assert len(reads.lookups) == 0
 
 
+def test_a_value_offered_once_is_not_kept_offered_twice_it_is():
+    documents = LRU(max_bytes=1000)
+    assert documents.offer("a", b"page") == b"page" and documents.get("a") is None
+    documents.offer("b", b"other")
+    assert documents.offer("a", b"page") == b"page" and documents.get("a") == b"page"
+    assert documents.get("b") is None  # offered once: still not kept
+
+
+async def test_preload_loads_every_published_items_current_edition(seeded_db):
+    from registry.reads.public import _load_current
+    from registry.tables import ServiceItem
+
+    reads = PublicReads()
+    published = [
+        r["code"]
+        for r in await ServiceItem.select(ServiceItem.code).where(ServiceItem.current_edition.is_not_null())
+    ]
+    assert await reads.preload(chunk=7) == len(published) == len(reads.lookups)  # chunks of 7: many
+    for code in published:
+        assert reads.lookups.get(code) == await _load_current(code), code
+
+
+async def test_a_chunk_read_while_the_head_moved_is_read_again(seeded_db, monkeypatch):
+    from registry.reads import public
+
+    reads = PublicReads(interval=0.0)  # every chunk reads the head
+    await reads.head()
+    calls = []
+    real = public.Edition.raw
+
+    async def raw(sql, *args):
+        rows = await real(sql, *args)
+        if sql == public.PRELOAD_SQL and not calls:
+            calls.append(args)
+            reads._head = None  # as if a publication moved the head during this read …
+            rows = [{**r, "fingerprint": "0" * 64} for r in rows]  # … which this read predates
+        return rows
+
+    monkeypatch.setattr(public.Edition, "raw", raw)
+    stored = await reads.preload(chunk=1000)
+    assert len(calls) == 1 and stored == len(reads.lookups) > 80
+    assert all(
+        reads.lookups.get(r["code"]).fingerprint != "0" * 64 for r in await real(public.PRELOAD_SQL, 0, 1000)
+    )
+
+
 async def test_livez_touches_no_database(client):
     response = await client.get("/livez")
     assert response.status_code == 200

@@ -169,7 +169,7 @@ async def test_cached_guide_page_costs_at_most_one_query(small_db, monkeypatch):
     app = create_app(small_db.settings, engine=small_db.engine, pool=False)
     (reads,) = made
     async with AsyncTestClient(app=app) as client:
-        for path in PATHS:  # snapshot and documents cached
+        for path in PATHS * 2:  # snapshot and documents cached (a stored page once asked for twice)
             assert (await client.get(f"/g/{CODE}{path}")).status_code == 200
         await rendered.flushed()  # the pages those requests rendered are stored
         counter = QueryCounter(small_db.engine, monkeypatch)
