@@ -1,7 +1,7 @@
 """Every public route as a ratio to `/livez` (same app, no database) measured in the same run.
 
     .venv/bin/python bench/serve.py [--sizes 89,10000] [--workers 1,2] [--seconds 5]
-                                    [--concurrency 32] [--database-url URL] [--no-write]
+                                    [--concurrency 32] [--database-url URL] [--no-write] [--reseed]
 
 For each registry size it builds a database (89 = the real seeds/; any other N = `bench/generate.py
 N` with its later editions loaded by `onetrip seed --update`), starts `onetrip serve` on a free
@@ -22,9 +22,10 @@ Lua script (`/livez?c={random code}`): wrk spends more of the machine's two core
 requests, and this ratio leaves that client cost out. Targets are judged on the first ratio.
 
 Seeded SQLite files are kept in var/bench/ (keyed by size and the generator's source) so that a
-second run skips seeding; `onetrip migrate` still runs on them. With --database-url (or
-BENCH_DATABASE_URL), e.g. postgresql://postgres@127.0.0.1:5432/onetrip_bench, each size gets a new
-PostgreSQL database `onetrip_bench_{size}`, seeded on every run.
+second run skips seeding (`--reseed` seeds again, to measure it); `onetrip migrate` still runs on
+them. With --database-url (or BENCH_DATABASE_URL), e.g.
+postgresql://postgres@127.0.0.1:5432/onetrip_bench, each size gets a new PostgreSQL database
+`onetrip_bench_{size}`, seeded on every run.
 Sizes also come from BENCH_SIZES (e.g. BENCH_SIZES=89,10000,100000), workers from BENCH_WORKERS.
 """
 
@@ -212,8 +213,11 @@ class Seeding:
     render_peak_together: int = 0
 
 
-def prepare(size: int, env: dict[str, str], database_url: str | None, work: Path) -> tuple[str, Seeding]:
-    """A migrated, seeded database of `size` items: (url, how seeding went)."""
+def prepare(
+    size: int, env: dict[str, str], database_url: str | None, work: Path, *, reseed: bool = False
+) -> tuple[str, Seeding]:
+    """A migrated, seeded database of `size` items: (url, how seeding went). `reseed`: seed
+    again (and replace the cached SQLite file) even when one is cached, to measure seeding."""
     onetrip = [sys.executable, "-m", "registry"]
     cached = CACHE / f"registry-{size}-{cache_version()}.sqlite"
     url = (
@@ -223,7 +227,7 @@ def prepare(size: int, env: dict[str, str], database_url: str | None, work: Path
     )
     env = {**env, "ONETRIP_DATABASE_URL": url}
     seeding = Seeding()
-    if database_url is None and cached.exists():
+    if database_url is None and cached.exists() and not reseed:
         shutil.copyfile(cached, work / f"bench-{size}.sqlite")
     else:
         folders = seed_folders(size)
@@ -468,6 +472,9 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL server and base name: a new database NAME_{size} is made for each size",
     )
     parser.add_argument("--no-write", action="store_true", help="print, do not append to results.md")
+    parser.add_argument(
+        "--reseed", action="store_true", help="seed SQLite again even when a seeded file is cached"
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
@@ -496,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             print(f"{size} items: preparing the database", file=sys.stderr, flush=True)
-            url, seeding = prepare(size, base_env, args.database_url, Path(tmp))
+            url, seeding = prepare(size, base_env, args.database_url, Path(tmp), reseed=args.reseed)
             env = {**base_env, "ONETRIP_DATABASE_URL": url}
             codes = published_codes(url, Path(tmp) / f"codes-{size}.txt")
             for w in workers:
