@@ -12,7 +12,7 @@ development zone run by a district's administration counts with that district.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -350,10 +350,48 @@ def month_ends(as_of: date, months: int = 24) -> list[date]:
     return list(reversed(ends))
 
 
-async def trend(as_of: date, months: int = 24) -> list[tuple[date, Report]]:
-    """One SQL aggregate per month end (cache it: registry.reads.public memoises per head)."""
+KEPT_DAYS = 480  # month ends whose counts `trend` keeps (twenty years of any as_of)
+
+
+async def published_before(days: Sequence[date]) -> list[tuple[int, int | None]]:
+    """For each day, what the counts in force on it depend on: how many editions were published
+    by its end and the highest id among them, in one pass over the editions. Editions are only
+    ever added, and one published later cannot be in force earlier, so while these two stay the
+    same so do the day's counts: a past month's figures survive every later publication and
+    change only when older history is loaded (seeding)."""
+    columns, args = [], []
+    for k, day in enumerate(days):
+        columns.append(
+            f"COUNT(CASE WHEN published_at < {{}} THEN 1 END) AS n_{k},"
+            f" MAX(CASE WHEN published_at < {{}} THEN id END) AS m_{k}"
+        )
+        args += [end_of(day)] * 2
+    (row,) = await Edition.raw(
+        f"SELECT {', '.join(columns)} FROM edition WHERE published_at IS NOT NULL", *args
+    )
+    return [(row[f"n_{k}"] or 0, row[f"m_{k}"]) for k in range(len(days))]
+
+
+async def trend(
+    as_of: date, months: int = 24, *, kept: MutableMapping[date, Any] | None = None
+) -> list[tuple[date, Report]]:
+    """One SQL aggregate per month end (cache it: registry.reads.public memoises per head).
+    `kept`: counts of earlier calls, by day with what they depend on (`published_before`); a
+    month end whose editions did not change since is not counted again (at 100 000 items each
+    count is ≈ 0.4 s, and the 24 of them made the first /metrics after a publication ≈ 10 s)."""
     units, goals = await load_units(), await load_goals()
-    return [(d, compute_counts(d, await in_force_counts(d), units, goals)) for d in month_ends(as_of, months)]
+    days = month_ends(as_of, months)
+    if kept is None:
+        return [(d, compute_counts(d, await in_force_counts(d), units, goals)) for d in days]
+    if len(kept) > KEPT_DAYS:
+        kept.clear()
+    out = []
+    for day, depends in zip(days, await published_before(days), strict=True):
+        found = kept.get(day)
+        if found is None or found[0] != depends:
+            found = kept[day] = (depends, await in_force_counts(day))
+        out.append((day, compute_counts(day, found[1], units, goals)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

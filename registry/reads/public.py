@@ -417,6 +417,10 @@ class PublicReads:
         self._checked = float("-inf")
         self._polling: asyncio.Future[Head] | None = None
         self._memo: dict[Hashable, Any] = {}  # per head: overview, metrics …
+        # Kept across heads by what computes them, which checks their validity itself (the
+        # metrics' counts of past days: registry.metrics.trend); forgotten when the reference
+        # data (departments, targets …) changes.
+        self.lasting: dict[Hashable, Any] = {}
         self._pending: dict[Hashable, asyncio.Future[Any]] = {}
         self.lookups = Lookups(LOOKUPS)  # code -> Current, forgotten as the change log says
         self.pages = LRU(max_bytes=min(rendered_bytes, PAGE_BYTES))  # per head: lists, home, metrics
@@ -451,6 +455,8 @@ class PublicReads:
         self.head_reads += 1
         if head != self._head:
             changed = await _changed_codes(self._head, head)
+            if self._head is None or head.reference != self._head.reference:
+                self.lasting.clear()
             self._memo.clear()
             self.pages.clear()
             if changed is None:

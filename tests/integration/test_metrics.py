@@ -202,3 +202,39 @@ async def test_a_long_unit_list_is_paged_and_keeps_what_if_answers(small_client,
     assert carried is not None and carried["value"] == "3"
     for bad in ("0", "x", "²", "99999999999"):
         assert (await small_client.get(f"/metrics/unit/SGSJ?page={bad}")).status_code == 400
+
+
+async def test_the_trend_counts_a_past_month_again_only_when_its_history_changes(small_db, monkeypatch):
+    """registry.metrics.trend with `kept`: a month end is counted once, and again only when an
+    edition published before its end is added — a publication counts from its own month on."""
+    counted: list[date] = []
+    real = metrics.in_force_counts
+
+    async def counting(day):
+        counted.append(day)
+        return await real(day)
+
+    monkeypatch.setattr(metrics, "in_force_counts", counting)
+    as_of, kept = date(2019, 8, 15), {}
+    first = await metrics.trend(as_of, kept=kept)
+    assert len(counted) == 24
+    assert first == await metrics.trend(as_of)  # the same as counting every month afresh
+    counted.clear()
+    assert await metrics.trend(as_of, kept=kept) == first and counted == []
+
+    now = datetime(2019, 6, 10, 10, 0, tzinfo=CST)
+    editor = await actor(
+        await create_user("wang", role="editor", password="x" * 12, departments=["TSQ"], now=now)
+    )
+    reviewer = await actor(await create_user("zhao", role="reviewer", password="x" * 12, now=now))
+    item = await store.item_row("650102-TSQ-001")
+    content = replace(await store.edition_content(item["current_edition"]), trips=1, trips_reason="")
+    await commands.save_draft(editor, "650102-TSQ-001", content, base_lock_version=None, now=now)
+    await commands.submit(editor, "650102-TSQ-001", change_note="一次办结", effective_at=None, now=now)
+    await commands.approve(reviewer, "650102-TSQ-001", effective_at=None, now=now, calendar=Calendar.load())
+
+    counted.clear()
+    after = await metrics.trend(as_of, kept=kept)
+    assert counted == [date(2019, 6, 30), date(2019, 7, 31), date(2019, 8, 15)]
+    assert after == await metrics.trend(as_of)
+    assert after[:-3] == first[:-3] and after[-1] != first[-1]
