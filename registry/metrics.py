@@ -12,7 +12,7 @@ development zone run by a district's administration counts with that district.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -353,43 +353,47 @@ def month_ends(as_of: date, months: int = 24) -> list[date]:
 KEPT_DAYS = 480  # month ends whose counts `trend` keeps (twenty years of any as_of)
 
 
-async def published_before(days: Sequence[date]) -> list[tuple[int, int | None]]:
-    """For each day, what the counts in force on it depend on: how many editions were published
-    by its end and the highest id among them, in one pass over the editions. Editions are only
-    ever added, and one published later cannot be in force earlier, so while these two stay the
-    same so do the day's counts: a past month's figures survive every later publication and
-    change only when older history is loaded (seeding)."""
-    columns, args = [], []
-    for k, day in enumerate(days):
-        columns.append(
-            f"COUNT(CASE WHEN published_at < {{}} THEN 1 END) AS n_{k},"
-            f" MAX(CASE WHEN published_at < {{}} THEN id END) AS m_{k}"
-        )
-        args += [end_of(day)] * 2
-    (row,) = await Edition.raw(
-        f"SELECT {', '.join(columns)} FROM edition WHERE published_at IS NOT NULL", *args
-    )
-    return [(row[f"n_{k}"] or 0, row[f"m_{k}"]) for k in range(len(days))]
-
-
 async def trend(
-    as_of: date, months: int = 24, *, kept: MutableMapping[date, Any] | None = None
+    as_of: date,
+    months: int = 24,
+    *,
+    kept: MutableMapping[date, Any] | None = None,
+    now: datetime | None = None,
 ) -> list[tuple[date, Report]]:
     """One SQL aggregate per month end (cache it: registry.reads.public memoises per head).
-    `kept`: counts of earlier calls, by day with what they depend on (`published_before`); a
-    month end whose editions did not change since is not counted again (at 100 000 items each
-    count is ≈ 0.4 s, and the 24 of them made the first /metrics after a publication ≈ 10 s)."""
+
+    `kept` (with the clock's `now`): counts of earlier calls, so that a month end is not counted
+    again while nothing it depends on changed — at 100 000 items each count is ≈ 0.3 s, and the
+    24 of them made the first /metrics after every publication ≈ 10 s. A day that had ended when
+    it was counted depends only on the editions published before its end; later publications
+    stamp `published_at` with their own, later, time, so only an edition added since (its id
+    above the highest then) with an earlier `published_at` — older history being loaded — can
+    change it, and one query over the new editions tells. A day not over yet is always counted."""
     units, goals = await load_units(), await load_goals()
     days = month_ends(as_of, months)
-    if kept is None:
+    if kept is None or now is None:
         return [(d, compute_counts(d, await in_force_counts(d), units, goals)) for d in days]
     if len(kept) > KEPT_DAYS:
         kept.clear()
+    (row,) = await Edition.raw("SELECT MAX(id) AS newest FROM edition")
+    newest = row["newest"] or 0
+    earliest_added = None  # the earliest `published_at` among editions added since the oldest count
+    oldest = min((kept[d][0] for d in days if d in kept), default=None)
+    if oldest is not None:
+        (row,) = await Edition.raw(
+            "SELECT MIN(published_at) AS earliest FROM edition WHERE id > {} AND published_at IS NOT NULL",
+            oldest,
+        )
+        earliest_added = row["earliest"]
+        if isinstance(earliest_added, str):  # SQLite: an aggregate's value is not converted
+            earliest_added = datetime.fromisoformat(earliest_added)
     out = []
-    for day, depends in zip(days, await published_before(days), strict=True):
+    for day in days:
         found = kept.get(day)
-        if found is None or found[0] != depends:
-            found = kept[day] = (depends, await in_force_counts(day))
+        if found is None or (earliest_added is not None and earliest_added < end_of(day)):
+            found = (newest, await in_force_counts(day))
+            if end_of(day) <= now:
+                kept[day] = found
         out.append((day, compute_counts(day, found[1], units, goals)))
     return out
 

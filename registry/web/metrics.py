@@ -81,7 +81,9 @@ class MetricsController(Controller):
     async def _dashboard(self, request: Request, reads: PublicReads, day: date) -> bytes:
         report = await cached_report(reads, day)
         past = reads.lasting.setdefault("metrics_in_force", {})
-        history = await reads.memo(("metrics_trend", day), lambda: metrics.trend(day, kept=past))
+        history = await reads.memo(
+            ("metrics_trend", day), lambda: metrics.trend(day, kept=past, now=now(request))
+        )
         timely = await metrics.timeliness(day)
         compression = await reads.memo(("compression", day), lambda: metrics.compression(day))
         # Charts and template in a worker thread: the event loop keeps answering (issue 14).

@@ -206,7 +206,8 @@ async def test_a_long_unit_list_is_paged_and_keeps_what_if_answers(small_client,
 
 async def test_the_trend_counts_a_past_month_again_only_when_its_history_changes(small_db, monkeypatch):
     """registry.metrics.trend with `kept`: a month end is counted once, and again only when an
-    edition published before its end is added — a publication counts from its own month on."""
+    edition published before its end is added — a publication counts from its own month on —
+    and a day not over yet is always counted."""
     counted: list[date] = []
     real = metrics.in_force_counts
 
@@ -215,12 +216,13 @@ async def test_the_trend_counts_a_past_month_again_only_when_its_history_changes
         return await real(day)
 
     monkeypatch.setattr(metrics, "in_force_counts", counting)
-    as_of, kept = date(2019, 8, 15), {}
-    first = await metrics.trend(as_of, kept=kept)
+    as_of, kept, clock = date(2019, 8, 15), {}, datetime(2019, 8, 15, 12, 0, tzinfo=CST)
+    first = await metrics.trend(as_of, kept=kept, now=clock)
     assert len(counted) == 24
     assert first == await metrics.trend(as_of)  # the same as counting every month afresh
     counted.clear()
-    assert await metrics.trend(as_of, kept=kept) == first and counted == []
+    assert await metrics.trend(as_of, kept=kept, now=clock) == first
+    assert counted == [as_of]  # today is not over: counted every time
 
     now = datetime(2019, 6, 10, 10, 0, tzinfo=CST)
     editor = await actor(
@@ -234,7 +236,8 @@ async def test_the_trend_counts_a_past_month_again_only_when_its_history_changes
     await commands.approve(reviewer, "650102-TSQ-001", effective_at=None, now=now, calendar=Calendar.load())
 
     counted.clear()
-    after = await metrics.trend(as_of, kept=kept)
+    # Loaded as history, before the days counted so far ended: they are counted again from June.
+    after = await metrics.trend(as_of, kept=kept, now=clock)
     assert counted == [date(2019, 6, 30), date(2019, 7, 31), date(2019, 8, 15)]
     assert after == await metrics.trend(as_of)
     assert after[:-3] == first[:-3] and after[-1] != first[-1]
