@@ -183,3 +183,24 @@ async def test_cached_guide_page_costs_at_most_one_query(small_db, monkeypatch):
             reads.lookups.clear()
             assert (await client.get(f"/g/{CODE}{path}")).status_code == 200
             assert len(counter.queries) == 1, (path, counter.queries)
+
+
+@pytest.mark.parametrize("small_db", ["postgres"], indirect=True)
+async def test_point_reads_on_the_postgresql_pool_give_what_piccolo_gives(small_db):
+    """A served process's point reads go straight to asyncpg's pool (registry.db.point_read):
+    the same rows, as plain dicts, as Piccolo's raw query of the same SQL."""
+    from registry.db import point_read
+    from registry.reads.public import CURRENT_STORED_SQL
+
+    engine = small_db.engine
+    await engine.start_connection_pool()
+    try:
+        assert engine.pool is not None
+        for kind, day in (("hall", "2026-12-08"), ("print", ""), ("api", "")):
+            args = (kind, day, kind) * 2 + (CODE,)
+            fast = await point_read(CURRENT_STORED_SQL, *args)
+            assert fast and all(type(row) is dict for row in fast)
+            assert fast == await Department.raw(CURRENT_STORED_SQL, *args)
+        assert await point_read(CURRENT_STORED_SQL, *args[:-1], "NO-SUCH-CODE") == []
+    finally:
+        await engine.close_connection_pool()
