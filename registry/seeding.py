@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import sys
+import tempfile
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -108,23 +111,70 @@ class SeedTarget(Struct, frozen=True, forbid_unknown_fields=True):
     note: Annotated[str, F("说明", max_length=2000)] = ""
 
 
-@dataclass(frozen=True, slots=True)
+class Spill:
+    """Bytes kept in an unnamed temporary file instead of in memory, read back by position: the
+    packed contents of a bundle's items (≈ 1 KB an item, 100 MB for 100 000 items), each read
+    once more when its item is written. The file is gone when the bundle is."""
+
+    __slots__ = ("_end", "_file")
+
+    def __init__(self) -> None:
+        # open as long as the bundle lives: closed (and so deleted) when it is collected
+        self._file = tempfile.TemporaryFile(prefix="onetrip-seeds-")  # noqa: SIM115
+        self._end = 0
+
+    def put(self, data: bytes) -> int:
+        """Keep `data`; return where it starts."""
+        at = self._end
+        view = memoryview(data)
+        while view:  # a regular file takes all at once; a short write continues where it stopped
+            view = view[os.pwrite(self._file.fileno(), view, self._end) :]
+            self._end = at + len(data) - len(view)
+        return at
+
+    def get(self, at: int, size: int) -> bytes:
+        data = os.pread(self._file.fileno(), size, at)
+        if len(data) != size:  # the file is ours alone: a short read means it was cut
+            raise OSError(f"seed spill file: {len(data)} of {size} bytes at {at}")
+        return data
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class SeedItem:
-    """A checked seed item. Its content is kept packed (JSON compressed against a dictionary of
-    the first items read, about a fifth of its JSON and a tenth of the objects' size) so that
-    100 000 items fit in memory between checking and writing."""
+    """A checked seed item. Its content is packed (JSON compressed against a dictionary of the
+    first items read, about a fifth of its JSON and a tenth of the objects' size) and kept in the
+    bundle's `Spill`, so that the main process holds ≈ 150 bytes an item between checking and
+    writing, whatever the registry's size."""
 
     code: str
     department: str
     item_type: str
-    packed: bytes
     file: str
     zdict: bytes  # shared by every item of a bundle
+    spill: Spill
+    at: int
+    size: int
+
+    @property
+    def packed(self) -> bytes:
+        return self.spill.get(self.at, self.size)
+
+    def __eq__(self, other: object) -> bool:  # the same fields and content, wherever they are kept
+        if not isinstance(other, SeedItem):
+            return NotImplemented
+        mine = (self.code, self.department, self.item_type, self.file, self.zdict, self.packed)
+        return mine == (other.code, other.department, other.item_type, other.file, other.zdict, other.packed)
+
+    __hash__ = None  # type: ignore[assignment]  # compared by content, never a key
 
     @property
     def content(self) -> EditionContent:
         unpack = zlib.decompressobj(zdict=self.zdict)
         return msgspec.json.decode(unpack.decompress(self.packed) + unpack.flush(), type=EditionContent)
+
+
+# (code, department, item_type, packed content, file): one item as a reading process returns it
+PackedItem = tuple[str, str, str, bytes, str]
 
 
 class _Packer:
@@ -133,9 +183,9 @@ class _Packer:
 
     SAMPLE = 16
 
-    def __init__(self, out: list[SeedItem]) -> None:
+    def __init__(self, out: list[PackedItem]) -> None:
         self.out = out
-        self.waiting: list[tuple[str, str, str, bytes, str]] = []
+        self.waiting: list[PackedItem] = []
         self.zdict = b""
 
     def add(self, code: str, department: str, item_type: str, content: EditionContent, file: str) -> None:
@@ -155,9 +205,9 @@ class _Packer:
             self.out.append(self._item(code, department, item_type, data, file))
         self.waiting = []
 
-    def _item(self, code: str, department: str, item_type: str, data: bytes, file: str) -> SeedItem:
+    def _item(self, code: str, department: str, item_type: str, data: bytes, file: str) -> PackedItem:
         pack = zlib.compressobj(6, zdict=self.zdict)
-        return SeedItem(code, department, item_type, pack.compress(data) + pack.flush(), file, self.zdict)
+        return (code, department, item_type, pack.compress(data) + pack.flush(), file)
 
 
 @dataclass
@@ -171,6 +221,7 @@ class SeedBundle:
     topics: vocabulary.TopicFile = field(default_factory=vocabulary.TopicFile)
     events: list[event_seeds.SeedEvent] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)  # attachments' bytes by SHA-256
+    spill: Spill = field(default_factory=Spill)  # the items' packed contents
 
 
 @dataclass
@@ -292,7 +343,7 @@ class _ItemFile:
     problems, then each entry's (where, code problem, code, other problems, packed item)."""
 
     problems: list[Problem] = field(default_factory=list)
-    entries: list[tuple[tuple[str, str], Problem | None, str, list[Problem], tuple | None]] = field(
+    entries: list[tuple[tuple[str, str], Problem | None, str, list[Problem], PackedItem | None]] = field(
         default_factory=list
     )
     zdict: bytes = b""
@@ -334,7 +385,7 @@ def _read_item_file(
     out = _ItemFile()
     seed_files = attachments.SeedFiles(root, material_names)
     listed = len(seed_files.problems)  # attachments.toml's: reported once, by the caller
-    items: list[SeedItem] = []
+    items: list[PackedItem] = []
     packer = _Packer(items)
     packed_at: list[int] = []  # entry index of each packed item
     for file, entry, data in _file_entries(root, path, "item", out.problems):
@@ -376,13 +427,7 @@ def _read_item_file(
     out.zdict = packer.zdict
     for at, item in zip(packed_at, items, strict=True):
         where, code_problem, code, later, _none = out.entries[at]
-        out.entries[at] = (
-            where,
-            code_problem,
-            code,
-            later,
-            (item.code, item.department, item.item_type, item.packed, item.file),
-        )
+        out.entries[at] = (where, code_problem, code, later, item)
     out.file_problems = seed_files.problems[listed:]
     out.files = seed_files.files
     return out
@@ -455,7 +500,19 @@ def read_seeds(root: Path) -> SeedBundle:
                 _unique(item_codes, code, where, "code", problems)
             problems.extend(later)
             if item is not None:
-                bundle.items.append(SeedItem(*item, part.zdict))
+                code, department, item_type, packed, file = item
+                bundle.items.append(
+                    SeedItem(
+                        code,
+                        sys.intern(department),  # the same few strings for every item
+                        sys.intern(item_type),
+                        sys.intern(file),
+                        part.zdict,
+                        bundle.spill,
+                        bundle.spill.put(packed),
+                        len(packed),
+                    )
+                )
         file_problems.extend(part.file_problems)
         bundle.files.update(part.files)
     seed_files.problems.extend(file_problems)
@@ -570,24 +627,12 @@ async def apply_seeds(
         await _upsert_targets(bundle.targets, report)
         for data in bundle.files.values():  # insert-if-absent: a second run stores nothing
             await attachments.store(data, now=now)
-        synonyms = await vocabulary.apply_seed(bundle.synonyms, bundle.topics, now)
-        if synonyms["created"]:
-            report.created["synonyms"] = synonyms["created"]
         for d in bundle.departments:  # a renamed department: its items' index entries say so
             if d.code in named and named[d.code] != (d.name, d.short_name, d.level):
                 await search_index.refresh_department(dept_ids[d.code])
         ids = store.RefIds(materials=mat_ids, documents=doc_ids)
         catalogue = await store.load_catalogue()
         departments = {r["code"]: r for r in await Department.select()}
-        items = {
-            r["code"]: r
-            for r in await ServiceItem.select(
-                ServiceItem.id,
-                ServiceItem.code,
-                ServiceItem.item_type,
-                ServiceItem.current_edition,
-            )
-        }
         zdicts = tuple(dict.fromkeys(s.zdict for s in bundle.items))
         which = {z: i for i, z in enumerate(zdicts)}
         preparer = bulk_work.Preparer(catalogue, await quality.gov_issued_codes(), zdicts, len(bundle.items))
@@ -597,7 +642,7 @@ async def apply_seeds(
             total = len(bundle.items)
             for start in range(0, total, BATCH):
                 chunk = bundle.items[start : start + BATCH]
-                works = await _works(chunk, items, departments, which, update=update)
+                works = await _works(chunk, departments, which, update=update)
                 pending.append((start, chunk, preparer.submit(works, now, update, bulk)))
                 if len(pending) > AHEAD:
                     await _write_batch(
@@ -609,6 +654,11 @@ async def apply_seeds(
                 )
         finally:
             preparer.close()
+        # After the items: the synonyms' pinyin loads pypinyin's dictionaries here (≈ 55 MB),
+        # once the worker processes are gone rather than beside them.
+        synonyms = await vocabulary.apply_seed(bundle.synonyms, bundle.topics, now)
+        if synonyms["created"]:
+            report.created["synonyms"] = synonyms["created"]
         await event_seeds.apply_events(bundle.events, now=now, update=update, report=report)
     return report
 
@@ -636,23 +686,23 @@ async def _write_batch(
 
 async def _works(
     chunk: list[SeedItem],
-    items: dict[str, dict[str, Any]],
     departments: dict[str, dict[str, Any]],
     zdicts: dict[bytes, int],
     *,
     update: bool,
 ) -> list[bulk_work.Work]:
     """A batch's seed items with what the database holds for those that exist: their row, their
-    current guide and (when updating) their highest version, in three queries."""
-    existing = [s.code for s in chunk if s.code in items]
-    rows: dict[str, dict[str, Any]] = {}
+    current guide and (when updating) their highest version, in three queries (one when none
+    exists). Asked per batch: the process never holds a row of every item (100 000: ≈ 50 MB)."""
+    rows = {
+        r["code"]: r
+        for r in await ServiceItem.select(*store.ITEM_COLUMNS).where(
+            ServiceItem.code.is_in([s.code for s in chunk])
+        )
+    }
     current: dict[int, str] = {}
     versions: dict[int, int] = {}
-    if existing:
-        rows = {
-            r["code"]: r
-            for r in await ServiceItem.select(*store.ITEM_COLUMNS).where(ServiceItem.code.is_in(existing))
-        }
+    if rows:
         wanted = [r["current_edition"] for r in rows.values() if r["current_edition"] is not None]
         current = {
             r["id"]: r["snapshot"]

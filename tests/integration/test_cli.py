@@ -133,3 +133,17 @@ def test_serve_tunes_malloc_for_itself_and_its_worker_processes(monkeypatch):
     cli._tune_malloc()
     assert os.environ["MALLOC_ARENA_MAX"] == "4"
     assert os.environ["MALLOC_MMAP_THRESHOLD_"] == os.environ["MALLOC_TRIM_THRESHOLD_"] == "131072"
+
+
+def test_the_bulk_commands_tune_malloc_before_they_start(monkeypatch, tmp_path):
+    from registry import cli
+
+    tuned: list[bool] = []
+    monkeypatch.setattr(cli, "_tune_malloc", lambda: tuned.append(True))
+    assert cli.main(["seed", "--dir", str(tmp_path / "missing")]) == 1  # no such folder: nothing written
+    assert tuned == [True]
+    assert cli.main(["deadline", "2026-12-08T10:00"]) == 0  # a short command is left alone
+    assert tuned == [True]
+    parser = cli.build_parser()
+    for command in cli.MALLOC_TUNED_COMMANDS:  # every name is a command
+        assert parser.parse_known_args([command])[0].command == command

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -209,6 +210,33 @@ def test_item_files_read_in_worker_processes_give_the_same_bundle_and_problems(
     assert len(here[0].items) == 120
     assert here[1] == apart[1]
     assert {p.field for p in apart[1]} >= {"code", "online_depth"}
+
+
+def test_a_bundle_keeps_its_items_contents_in_its_spill_file_not_in_memory(registry_dir):
+    import gc
+
+    bundle = read_seeds(registry_dir)
+    assert len(bundle.items) == 120
+    zdicts = {id(item.zdict) for item in bundle.items}
+    for item in bundle.items:
+        # what an item holds: its few short strings and the bundle's shared dictionary, no content
+        held = [o for o in gc.get_referents(item) if isinstance(o, bytes) and id(o) not in zdicts]
+        assert held == []
+        assert item.content.name  # and its content comes back whole from the file
+    again = read_seeds(registry_dir)
+    assert again.items == bundle.items and again.spill is not bundle.spill
+    assert bundle.items[0] != bundle.items[1]
+
+
+def test_a_spill_gives_back_what_it_was_given_and_refuses_a_cut_file():
+    spill = seeding.Spill()
+    pieces = [b"", b"x", bytes(range(256)) * 300, "事项".encode() * 5000, b"\0" * 70_000]
+    places = [spill.put(p) for p in pieces]
+    assert places == [0, 0, 1, 1 + 256 * 300, 1 + 256 * 300 + 30_000]
+    assert [spill.get(at, len(p)) for at, p in zip(places, pieces, strict=True)][::-1] == pieces[::-1]
+    os.ftruncate(spill._file.fileno(), 10)
+    with pytest.raises(OSError, match="seed spill file"):
+        spill.get(places[3], len(pieces[3]))
 
 
 def test_bulk_workers_are_forked_with_the_search_dictionaries_loaded_and_frozen():
